@@ -1,0 +1,34 @@
+# The README's two commands: `make` (set up and run the default study) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CORES ?= all
+
+.PHONY: all study report test test-fast test-cluster bench lint clean
+
+all: study
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+study: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES)
+
+report: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES) report
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
+
+lint: $(STAMP)
+	$(BIN)/snakemake --lint
+
+clean:
+	rm -rf results logs report .snakemake

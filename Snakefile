@@ -1,0 +1,33 @@
+# initstudy: why must weights start random, and how large? Every lecture claim, measured.
+#
+# results/ path scheme (logs/ mirrors it):
+#   results/config.yaml                                 the validated config as run (defaults filled in)
+#   results/datasets/{dataset}.parquet                  x1, x2, y, split
+#   results/train/{experiment}/{cell}/{shard}.*.parquet one training job: metrics and layers of its runs
+#   results/metrics.parquet, results/layers.parquet     every run, aggregated (workflow/schemas/)
+#   results/benchmarks/{rule}/...tsv                    runtime and memory of each job
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/datasets.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/aggregate.smk"
+
+
+localrules:
+    all,
+    aggregate_metrics,
+    save_config,
+
+
+rule all:
+    default_target: True
+    input:
+        rules.save_config.output,
+        rules.aggregate_metrics.output,

@@ -1,0 +1,236 @@
+"""Batched full-batch gradient descent: every run of a shard trains at once, runs on the leading axis.
+
+One Python loop over iterations for the whole batch, never a loop over runs. At each logged
+iteration ``t`` (0 = the initial state, ``T`` = after the last update) the state is measured
+before it is updated: the forward and backward pass that the update needs also gives every
+diagnostic (:mod:`initstudy.metrics`).
+
+Divergence. Overflow is silenced (``np.errstate``) and checked at every logged iteration: a run
+whose parameters or loss are no longer finite is put back to its last logged (finite) state,
+frozen (its learning rate set to 0) and flagged ``diverged`` from then on. No NaN or inf reaches a
+metric, no warning is printed, the other runs of the batch go on untouched.
+
+Randomness. A run's initial weights are drawn from its own key, a stable hash of
+``(seed, width, depth, layer, role)`` fed to ``numpy.random.SeedSequence``; nothing else is random.
+So a run gives the same numbers in whatever shard or batch it trains, and runs that differ only in
+init scale, init family or learning rate share their underlying draws (common random numbers:
+comparisons between them are paired).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import metrics as M
+from .inits import BIAS_INITS, INITS
+from .mlp import ACTIVATIONS, bce_from_logits, forward, forward_backward, sigmoid
+
+Array = np.ndarray
+
+RUN_COLUMNS = ("loss", "train_acc", "test_loss", "test_acc", "out_saturation", "out_grad_norm", "out_weight_norm", "diverged")
+LAYER_COLUMNS = (
+    "act_mean", "act_std", "saturation", "mean_dg", "grad_norm_w", "grad_norm_b", "weight_norm",
+    "rank_w", "rank_act", "gap_act", "gap_dz", "gap_dw", "gap_w", "gap_b", "gap_wout",
+)  # fmt: skip
+
+
+def run_key(seed: int, width: int, depth: int, layer: int, role: str) -> np.random.Generator:
+    """The generator for one run's layer and role (``"W"`` or ``"b"``): keyed by a stable hash."""
+    digest = hashlib.blake2b(f"initstudy|{seed}|{width}|{depth}|{layer}|{role}".encode(), digest_size=16).digest()
+    return np.random.default_rng(np.random.SeedSequence(int.from_bytes(digest, "little")))
+
+
+def layer_sizes(n_x: int, width: int, depth: int) -> list[int]:
+    """Unit counts from input to output: depth 0 is logistic regression."""
+    return [n_x] + [width] * depth + [1]
+
+
+def init_params(runs: list[dict], n_x: int, width: int, depth: int, dtype=np.float64) -> tuple[list[Array], list[Array]]:
+    """Stacked initial weights ``(R, n_l, n_{l-1})`` and biases ``(R, n_l, 1)`` for runs sharing a shape."""
+    sizes = layer_sizes(n_x, width, depth)
+    W, b = [], []
+    for layer in range(1, len(sizes)):
+        shape = (sizes[layer], sizes[layer - 1])
+        W.append(np.stack([INITS[r["init"]](run_key(r["seed"], width, depth, layer, "W"), shape, r["scale"]) for r in runs]).astype(dtype))
+        b.append(
+            np.stack(
+                [BIAS_INITS[r["bias_init"]](run_key(r["seed"], width, depth, layer, "b"), sizes[layer], r["bias_scale"]) for r in runs]
+            )[:, :, None].astype(dtype)
+        )
+    return W, b
+
+
+def log_iterations(iterations: int, points: int) -> np.ndarray:
+    """0, about ``points`` log-spaced iterations, and the last one (``iterations``)."""
+    if iterations == 0:
+        return np.array([0])
+    ts = np.unique(np.round(np.logspace(0, np.log10(iterations), max(points, 1))).astype(np.int64))
+    return np.unique(np.r_[0, ts, iterations])
+
+
+@dataclass
+class History:
+    """Metrics at the logged iterations: ``run[name] (T_log, R)``, ``layer[name] (T_log, depth, R)``."""
+
+    iterations: np.ndarray
+    run: dict[str, Array] = field(default_factory=dict)
+    layer: dict[str, Array] = field(default_factory=dict)
+
+
+def measure(W, b, P, X, y, Xt, yt, act, thr: float, exact: bool) -> tuple[dict[str, Array], dict[str, list[Array]]]:
+    """Every diagnostic of the state ``(W, b)`` whose forward/backward pass is ``P``."""
+    zt, _ = forward(W, b, Xt, act, exact)
+    z_out = P.Z[-1]
+    s_out = sigmoid(z_out)
+    run = {
+        "loss": bce_from_logits(z_out, y),
+        "train_acc": M.accuracy(z_out, y),
+        "test_loss": bce_from_logits(zt[-1], yt),
+        "test_acc": M.accuracy(zt[-1], yt),
+        "out_saturation": (s_out * (1.0 - s_out) < thr * 0.25).mean(axis=(-2, -1)),
+        "out_grad_norm": M.safe_norm(P.dW[-1]),
+        "out_weight_norm": M.safe_norm(W[-1]),
+    }
+    layer: dict[str, list[Array]] = {k: [] for k in LAYER_COLUMNS}
+    for li in range(len(W) - 1):
+        A, Z = P.A[li], P.Z[li]
+        dg = act.dg(Z, A)
+        vals = {
+            "act_mean": M.safe_mean(A),
+            "act_std": M.safe_std(A),
+            "saturation": (dg < thr * act.dg_max).mean(axis=(1, 2)),
+            "mean_dg": dg.mean(axis=(1, 2)),
+            "grad_norm_w": M.safe_norm(P.dW[li]),
+            "grad_norm_b": M.safe_norm(P.db[li]),
+            "weight_norm": M.safe_norm(W[li]),
+            "rank_w": M.numerical_rank(W[li]),
+            "rank_act": M.numerical_rank(A),
+            "gap_act": M.gap_rows(A),
+            "gap_dz": M.gap_rows(P.dZ[li]),
+            "gap_dw": M.gap_rows(P.dW[li]),
+            "gap_w": M.gap_rows(W[li]),
+            "gap_b": M.gap_rows(b[li]),
+            "gap_wout": M.gap_cols(W[li + 1]),
+        }
+        for k, v in vals.items():
+            layer[k].append(v)
+    return run, layer
+
+
+def _finite(arrays: list[Array]) -> Array:
+    ok = np.ones(len(arrays[0]), dtype=bool)
+    for a in arrays:
+        ok &= np.isfinite(a).all(axis=tuple(range(1, a.ndim)))
+    return ok
+
+
+def train(
+    X: Array,
+    y: Array,
+    X_test: Array,
+    y_test: Array,
+    W: list[Array],
+    b: list[Array],
+    *,
+    activation: str,
+    lr: Array,
+    iterations: int,
+    log_at: Array,
+    saturation_threshold: float = 0.1,
+    exact: bool = False,
+) -> History:
+    """Train ``R`` nets (stacked ``W``, ``b``) by full-batch gradient descent and log diagnostics.
+
+    ``X (n_x, m)``, ``y (m,)``; ``lr (R,)``; ``log_at`` sorted iterations in ``[0, iterations]``.
+    ``W`` and ``b`` are updated in place.
+    """
+    act = ACTIVATIONS[activation]
+    dtype = W[0].dtype
+    X, Xt = X.astype(dtype), X_test.astype(dtype)
+    y, yt = y.astype(dtype), y_test.astype(dtype)
+    R = len(W[0])
+    lr = np.asarray(lr, dtype=dtype).reshape(R, 1, 1).copy()
+    log_set = set(int(t) for t in log_at)
+    hist = History(iterations=np.asarray(sorted(log_set)))
+    runs_log: dict[str, list[Array]] = {k: [] for k in RUN_COLUMNS}
+    layers_log: dict[str, list[Array]] = {k: [] for k in LAYER_COLUMNS}
+    diverged = np.zeros(R, dtype=bool)
+    snapshot = None
+    with np.errstate(all="ignore"):
+        for t in range(iterations + 1):
+            P = forward_backward(W, b, X, y, act, exact)
+            if t in log_set:
+                loss = bce_from_logits(P.Z[-1], y)
+                ok = _finite(W + b + P.dW + P.db) & np.isfinite(loss)
+                bad = ~ok & ~diverged
+                if bad.any():
+                    if snapshot is not None:
+                        for cur, old in zip(W + b, snapshot):
+                            cur[bad] = old[bad]
+                    diverged |= bad
+                    lr[diverged] = 0.0
+                    P = forward_backward(W, b, X, y, act, exact)
+                run, layer = measure(W, b, P, X, y, Xt, yt, act, saturation_threshold, exact)
+                run["diverged"] = diverged.copy()
+                for k, v in run.items():
+                    runs_log[k].append(np.nan_to_num(np.asarray(v, dtype=np.float64)) if k != "diverged" else v)
+                for k, v in layer.items():
+                    layers_log[k].append(np.nan_to_num(np.asarray(v, dtype=np.float64)) if v else np.zeros((0, R)))
+                snapshot = [p.copy() for p in W + b]
+            if t < iterations:
+                for Wl, bl, dW, db in zip(W, b, P.dW, P.db):
+                    Wl -= lr * dW
+                    bl -= lr * db
+    hist.run = {k: np.stack(v) for k, v in runs_log.items()}
+    hist.layer = {k: np.stack(v) for k, v in layers_log.items()}
+    return hist
+
+
+def run_shard(runs: list[dict], data: dict[str, Array], *, iterations: int, log_points: int, dtype: str = "float64",
+              saturation_threshold: float = 0.1, exact: bool = False) -> tuple[dict[str, Array], dict[str, Array]]:  # fmt: skip
+    """Train one shard (runs of one cell) and return the metrics and layers tables as column dicts.
+
+    ``data`` holds ``x1, x2, y, split`` columns of a dataset. Every run must share dataset,
+    activation, width and depth.
+    """
+    first = runs[0]
+    width, depth, activation = first["width"], first["depth"], first["activation"]
+    for r in runs:
+        if (r["width"], r["depth"], r["activation"], r["dataset"]) != (width, depth, activation, first["dataset"]):
+            raise ValueError("all runs of a shard must share dataset, activation, width and depth")
+    X_all = np.stack([data["x1"], data["x2"]])  # (2, n)
+    train_mask = np.asarray(data["split"]) == "train"
+    y_all = np.asarray(data["y"], dtype=np.float64)
+    X, y = X_all[:, train_mask], y_all[train_mask]
+    Xt, yt = X_all[:, ~train_mask], y_all[~train_mask]
+    W, b = init_params(runs, X.shape[0], width, depth, np.dtype(dtype))
+    log_at = log_iterations(iterations, log_points)
+    hist = train(X, y, Xt, yt, W, b, activation=activation, lr=np.array([r["lr"] for r in runs]), iterations=iterations,
+                 log_at=log_at, saturation_threshold=saturation_threshold, exact=exact)  # fmt: skip
+    return history_columns(runs, hist, iterations)
+
+
+def history_columns(runs: list[dict], hist: History, iterations: int) -> tuple[dict[str, Array], dict[str, Array]]:
+    """Long-format columns: one row per (iteration, run) and one per (iteration, layer, run)."""
+    from .grid import COORDINATES
+
+    T, R = len(hist.iterations), len(runs)
+    depth = runs[0]["depth"]
+    coords = {c: np.array([r[c] for r in runs]) for c in COORDINATES}
+    run_cols: dict[str, Array] = {c: np.tile(v, T) for c, v in coords.items()}
+    run_cols["iterations"] = np.full(T * R, iterations, dtype=np.int64)
+    run_cols["iteration"] = np.repeat(hist.iterations.astype(np.int64), R)
+    for k in RUN_COLUMNS:
+        run_cols[k] = hist.run[k].reshape(T * R)
+    n = T * depth * R
+    layer_cols: dict[str, Array] = {c: np.tile(v, T * depth) for c, v in coords.items()}
+    layer_cols["iterations"] = np.full(n, iterations, dtype=np.int64)
+    layer_cols["iteration"] = np.repeat(hist.iterations.astype(np.int64), depth * R)
+    layer_cols["layer"] = np.tile(np.repeat(np.arange(1, depth + 1, dtype=np.int64), R), T)
+    for k in LAYER_COLUMNS:
+        v = hist.layer[k].reshape(n) if depth else np.zeros(0)
+        layer_cols[k] = v.astype(np.int64) if k.startswith("rank") else v
+    return run_cols, layer_cols

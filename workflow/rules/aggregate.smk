@@ -1,0 +1,24 @@
+rule save_config:
+    output:
+        "results/config.yaml",
+    log:
+        "logs/save_config.log",
+    params:
+        config=config,
+    script:
+        "../scripts/save_config.py"
+
+
+rule aggregate_metrics:
+    input:
+        metrics=shard_outputs("metrics"),
+        layers=shard_outputs("layers"),
+    output:
+        metrics="results/metrics.parquet",
+        layers="results/layers.parquet",
+    log:
+        "logs/aggregate_metrics.log",
+    benchmark:
+        "results/benchmarks/aggregate_metrics.tsv"
+    script:
+        "../scripts/aggregate_metrics.py"

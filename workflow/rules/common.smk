@@ -1,0 +1,59 @@
+# Validation, grid expansion and input functions shared by every rule.
+import os
+import sys
+
+from initstudy import config as cfg
+from initstudy.grid import shard_index
+
+# Thread counts that could change floating-point results are pinned here, not left to the
+# environment: every job does its BLAS work on one thread (jobs run in parallel instead).
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+try:
+    config = cfg.validate(config)
+except cfg.ConfigError as _err:
+    sys.stderr.write(f"initstudy: invalid config:\n{_err}\n")
+    sys.exit(1)
+
+SHARDS = shard_index(config)
+NAME = r"[a-z][a-z0-9_]*"
+
+
+wildcard_constraints:
+    dataset=NAME,
+    experiment=NAME,
+    cell=r"[a-z][a-z0-9_]*-[a-z]+-w[0-9]+-d[0-9]+",
+    shard=r"[0-9]{4}",
+
+
+def shard_of(wildcards):
+    """The shard (job) a train_shard job trains."""
+    return SHARDS[f"{wildcards.experiment}/{wildcards.cell}/{wildcards.shard}"]
+
+
+def shard_dataset(wildcards):
+    return f"results/datasets/{shard_of(wildcards).runs[0]['dataset']}.parquet"
+
+
+def shard_runs(wildcards):
+    return [dict(r) for r in shard_of(wildcards).runs]
+
+
+def experiment_setting(key):
+    def get(wildcards):
+        return config["experiments"][wildcards.experiment][key]
+
+    return get
+
+
+def dataset_setting(key):
+    def get(wildcards):
+        return config["datasets"][wildcards.dataset][key]
+
+    return get
+
+
+def shard_outputs(kind):
+    """Every shard's metrics or layers file."""
+    return [f"results/train/{name}.{kind}.parquet" for name in SHARDS]

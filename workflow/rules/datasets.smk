@@ -1,0 +1,16 @@
+rule make_dataset:
+    output:
+        "results/datasets/{dataset}.parquet",
+    log:
+        "logs/datasets/{dataset}.log",
+    benchmark:
+        "results/benchmarks/make_dataset/{dataset}.tsv"
+    params:
+        kind=dataset_setting("kind"),
+        n_train=dataset_setting("n_train"),
+        n_test=dataset_setting("n_test"),
+        noise=dataset_setting("noise"),
+        seed=dataset_setting("seed"),
+        test_seed=dataset_setting("test_seed"),
+    script:
+        "../scripts/make_dataset.py"
