@@ -27,6 +27,7 @@ _PA_TYPES = {
     "int32": pa.int32(),
     "int8": pa.int8(),
     "bool": pa.bool_(),
+    "list_float64": pa.list_(pa.float64()),
 }
 
 

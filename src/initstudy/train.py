@@ -190,8 +190,8 @@ def train(
 
 
 def run_shard(runs: list[dict], data: dict[str, Array], *, iterations: int, log_points: int, dtype: str = "float64",
-              saturation_threshold: float = 0.1, exact: bool = False) -> tuple[dict[str, Array], dict[str, Array]]:  # fmt: skip
-    """Train one shard (runs of one cell) and return the metrics and layers tables as column dicts.
+              saturation_threshold: float = 0.1, exact: bool = False) -> tuple[dict, dict, dict]:  # fmt: skip
+    """Train one shard (runs of one cell); return the metrics, layers and params tables as column dicts.
 
     ``data`` holds ``x1, x2, y, split`` columns of a dataset. Every run must share dataset,
     activation, width and depth.
@@ -210,7 +210,24 @@ def run_shard(runs: list[dict], data: dict[str, Array], *, iterations: int, log_
     log_at = log_iterations(iterations, log_points)
     hist = train(X, y, Xt, yt, W, b, activation=activation, lr=np.array([r["lr"] for r in runs]), iterations=iterations,
                  log_at=log_at, saturation_threshold=saturation_threshold, exact=exact)  # fmt: skip
-    return history_columns(runs, hist, iterations)
+    run_cols, layer_cols = history_columns(runs, hist, iterations)
+    return run_cols, layer_cols, param_columns(runs, W, b, iterations, hist.run["diverged"][-1])
+
+
+def param_columns(runs: list[dict], W: list[Array], b: list[Array], iterations: int, diverged: Array) -> dict[str, Array]:
+    """Final parameters, one row per run and layer (the output layer is ``depth + 1``)."""
+    from .grid import COORDINATES
+
+    R, L = len(runs), len(W)
+    cols: dict[str, Array] = {c: np.tile(np.array([r[c] for r in runs]), L) for c in COORDINATES}
+    cols["iterations"] = np.full(R * L, iterations, dtype=np.int64)
+    cols["layer"] = np.repeat(np.arange(1, L + 1, dtype=np.int64), R)
+    cols["rows"] = np.repeat(np.array([w.shape[1] for w in W], dtype=np.int64), R)
+    cols["cols"] = np.repeat(np.array([w.shape[2] for w in W], dtype=np.int64), R)
+    cols["weights"] = [w[r].astype(np.float64).ravel() for w in W for r in range(R)]
+    cols["biases"] = [v[r].astype(np.float64).ravel() for v in b for r in range(R)]
+    cols["diverged"] = np.tile(diverged, L)
+    return cols
 
 
 def history_columns(runs: list[dict], hist: History, iterations: int) -> tuple[dict[str, Array], dict[str, Array]]:

@@ -8,6 +8,7 @@
 # file never kills a reused PID), plus leftover processes that carry
 # slurm_up.sh's marker INITSTUDY_SLURM_DAEMON=STATE_DIR in their environment
 # (e.g. slurmstepd of a job still running).  Never kills by process name.
+# Also removes the /etc/slurm/slurm.conf symlink if it points to STATE_DIR.
 # Idempotent: a second call finds nothing to stop and exits 0.
 # Logs and config stay in STATE_DIR for inspection.
 set -uo pipefail
@@ -74,6 +75,11 @@ for d in /proc/[0-9]*; do
         stop_pid "$p" "$(cat "$d/comm" 2>/dev/null) (leftover)" || rc=1
     fi
 done
+
+# the /etc/slurm/slurm.conf symlink made by slurm_up.sh (only if it is ours)
+if [ -L /etc/slurm/slurm.conf ] && [ "$(readlink /etc/slurm/slurm.conf)" = "$STATE/slurm.conf" ]; then
+    rm -f /etc/slurm/slurm.conf
+fi
 
 [ "$rc" -eq 0 ] && log "SLURM down ($STATE)"
 exit "$rc"

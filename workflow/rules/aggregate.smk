@@ -13,9 +13,11 @@ rule aggregate_metrics:
     input:
         metrics=shard_outputs("metrics"),
         layers=shard_outputs("layers"),
+        params=shard_outputs("params"),
     output:
         metrics="results/metrics.parquet",
         layers="results/layers.parquet",
+        params="results/params.parquet",
     log:
         "logs/aggregate_metrics.log",
     benchmark:

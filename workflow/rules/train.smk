@@ -4,6 +4,7 @@ rule train_shard:
     output:
         metrics="results/train/{experiment}/{cell}/{shard}.metrics.parquet",
         layers="results/train/{experiment}/{cell}/{shard}.layers.parquet",
+        params="results/train/{experiment}/{cell}/{shard}.params.parquet",
     log:
         "logs/train/{experiment}/{cell}/{shard}.log",
     benchmark:
