@@ -18,6 +18,9 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/datasets.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/claims.smk"
+include: "workflow/rules/figures.smk"
+include: "workflow/rules/report.smk"
 
 
 localrules:
@@ -31,3 +34,4 @@ rule all:
     input:
         rules.save_config.output,
         rules.aggregate_metrics.output,
+        FINAL_TARGETS,

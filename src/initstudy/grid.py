@@ -67,16 +67,26 @@ def cell_id(run: dict) -> str:
 
 @dataclass(frozen=True)
 class Shard:
-    """One training job: up to ``shard_size`` runs of one cell of one experiment."""
+    """One training job: up to ``shard_size`` runs of one experiment, in cell-major order.
+
+    A shard may span several cells; each cell's runs in it train together as one batch.
+    """
 
     experiment: str
-    cell: str
     index: int
     runs: tuple
 
     @property
     def name(self) -> str:
-        return f"{self.experiment}/{self.cell}/{self.index:04d}"
+        return f"{self.experiment}/{self.index:04d}"
+
+    @property
+    def datasets(self) -> list[str]:
+        return sorted({r["dataset"] for r in self.runs})
+
+
+def run_order(run: dict) -> tuple:
+    return (run["init"], run["scale"], run["bias_init"], run["bias_scale"], run["seed"], run["lr"])
 
 
 def shards(config: dict) -> list[Shard]:
@@ -87,11 +97,18 @@ def shards(config: dict) -> list[Shard]:
         cells: dict[str, list[dict]] = {}
         for run in experiment_runs(name, exp):
             cells.setdefault(cell_id(run), []).append(run)
-        for cell, runs in cells.items():
-            runs = sorted(runs, key=lambda r: (r["init"], r["scale"], r["bias_init"], r["bias_scale"], r["seed"], r["lr"]))
-            for k in range(0, len(runs), size):
-                out.append(Shard(name, cell, k // size, tuple(runs[k : k + size])))
+        runs = [r for cell in cells.values() for r in sorted(cell, key=run_order)]
+        for k in range(0, len(runs), size):
+            out.append(Shard(name, k // size, tuple(runs[k : k + size])))
     return out
+
+
+def by_cell(runs: list[dict]) -> list[list[dict]]:
+    """Split a shard's runs into batches that share dataset, activation and layer shapes (order kept)."""
+    cells: dict[str, list[dict]] = {}
+    for r in runs:
+        cells.setdefault(cell_id(r), []).append(r)
+    return list(cells.values())
 
 
 def shard_index(config: dict) -> dict[str, Shard]:

@@ -189,19 +189,19 @@ def train(
     return hist
 
 
-def run_shard(runs: list[dict], data: dict[str, Array], *, iterations: int, log_points: int, dtype: str = "float64",
-              saturation_threshold: float = 0.1, exact: bool = False) -> tuple[dict, dict, dict]:  # fmt: skip
-    """Train one shard (runs of one cell); return the metrics, layers and params tables as column dicts.
+def run_cell(runs: list[dict], data: dict[str, Array], *, iterations: int, log_points: int, dtype: str = "float64",
+             saturation_threshold: float = 0.1, exact: bool = False) -> tuple[dict, dict, dict]:  # fmt: skip
+    """Train runs that share dataset, activation, width and depth as one batch.
 
-    ``data`` holds ``x1, x2, y, split`` columns of a dataset. Every run must share dataset,
-    activation, width and depth.
+    ``data`` holds the ``x1, x2, y, split`` columns of the dataset. Returns the metrics, layers
+    and params tables as column dicts.
     """
     first = runs[0]
     width, depth, activation = first["width"], first["depth"], first["activation"]
     for r in runs:
         if (r["width"], r["depth"], r["activation"], r["dataset"]) != (width, depth, activation, first["dataset"]):
-            raise ValueError("all runs of a shard must share dataset, activation, width and depth")
-    X_all = np.stack([data["x1"], data["x2"]])  # (2, n)
+            raise ValueError("all runs of a batch must share dataset, activation, width and depth")
+    X_all = np.stack([np.asarray(data["x1"], dtype=np.float64), np.asarray(data["x2"], dtype=np.float64)])  # (2, n)
     train_mask = np.asarray(data["split"]) == "train"
     y_all = np.asarray(data["y"], dtype=np.float64)
     X, y = X_all[:, train_mask], y_all[train_mask]
@@ -214,6 +214,14 @@ def run_shard(runs: list[dict], data: dict[str, Array], *, iterations: int, log_
     return run_cols, layer_cols, param_columns(runs, W, b, iterations, hist.run["diverged"][-1])
 
 
+def run_shard(runs: list[dict], datasets: dict[str, dict[str, Array]], **settings) -> tuple[dict, dict, dict]:
+    """Train a shard: each cell's runs as one batch (:func:`run_cell`), tables concatenated."""
+    from .grid import by_cell
+
+    parts = [run_cell(cell, datasets[cell[0]["dataset"]], **settings) for cell in by_cell(runs)]
+    return tuple({k: np.concatenate([p[i][k] for p in parts]) for k in parts[0][i]} for i in range(3))
+
+
 def param_columns(runs: list[dict], W: list[Array], b: list[Array], iterations: int, diverged: Array) -> dict[str, Array]:
     """Final parameters, one row per run and layer (the output layer is ``depth + 1``)."""
     from .grid import COORDINATES
@@ -224,8 +232,8 @@ def param_columns(runs: list[dict], W: list[Array], b: list[Array], iterations: 
     cols["layer"] = np.repeat(np.arange(1, L + 1, dtype=np.int64), R)
     cols["rows"] = np.repeat(np.array([w.shape[1] for w in W], dtype=np.int64), R)
     cols["cols"] = np.repeat(np.array([w.shape[2] for w in W], dtype=np.int64), R)
-    cols["weights"] = [w[r].astype(np.float64).ravel() for w in W for r in range(R)]
-    cols["biases"] = [v[r].astype(np.float64).ravel() for v in b for r in range(R)]
+    cols["weights"] = _object_array([w[r].astype(np.float64).ravel() for w in W for r in range(R)])
+    cols["biases"] = _object_array([v[r].astype(np.float64).ravel() for v in b for r in range(R)])
     cols["diverged"] = np.tile(diverged, L)
     return cols
 
@@ -251,3 +259,9 @@ def history_columns(runs: list[dict], hist: History, iterations: int) -> tuple[d
         v = hist.layer[k].reshape(n) if depth else np.zeros(0)
         layer_cols[k] = v.astype(np.int64) if k.startswith("rank") else v
     return run_cols, layer_cols
+
+
+def _object_array(items: list) -> Array:
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out

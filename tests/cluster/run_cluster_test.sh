@@ -53,7 +53,8 @@ PY=$(dirname "$SNAKEMAKE")/python
 [ -x "$PY" ] || PY=python3
 # jobs run with sbatch --export=ALL: put the venv first so `python` in shell
 # rules and the job-side snakemake resolve to the same interpreter
-export PATH="$(dirname "$SNAKEMAKE"):$PATH"
+PATH="$(dirname "$SNAKEMAKE"):$PATH"
+export PATH
 
 TMP=$(mktemp -d /tmp/initstudy-cluster-test.XXXXXX)
 cleanup() {
@@ -64,7 +65,7 @@ cleanup() {
     else
         rm -rf "$TMP"
     fi
-    [ "$rc" -eq 0 ] && log "PASS" || log "exit status $rc"
+    if [ "$rc" -eq 0 ]; then log "PASS"; else log "FAILED (exit status $rc)"; fi
     exit "$rc"
 }
 trap cleanup EXIT

@@ -34,15 +34,15 @@ pid_of() {
 
 # stop_pid PID LABEL: SIGTERM, wait up to 15 s, then SIGKILL.
 stop_pid() {
-    local pid=$1 label=$2 i
+    local pid=$1 label=$2
     kill -TERM "$pid" 2>/dev/null || return 0
-    for i in $(seq 1 75); do
+    for _ in $(seq 1 75); do
         kill -0 "$pid" 2>/dev/null || { log "stopped $label (pid $pid)"; return 0; }
         sleep 0.2
     done
     log "$label (pid $pid) ignored SIGTERM; sending SIGKILL"
     kill -KILL "$pid" 2>/dev/null
-    for i in $(seq 1 25); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.2; done
+    for _ in $(seq 1 25); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.2; done
     log "WARNING: $label (pid $pid) still alive"
     return 1
 }

@@ -17,23 +17,24 @@ except cfg.ConfigError as _err:
     sys.exit(1)
 
 SHARDS = shard_index(config)
+FINAL_TARGETS = []  # each stage's rule file appends what `rule all` must build
 NAME = r"[a-z][a-z0-9_]*"
 
 
 wildcard_constraints:
     dataset=NAME,
     experiment=NAME,
-    cell=r"[a-z][a-z0-9_]*-[a-z]+-w[0-9]+-d[0-9]+",
     shard=r"[0-9]{4}",
 
 
 def shard_of(wildcards):
     """The shard (job) a train_shard job trains."""
-    return SHARDS[f"{wildcards.experiment}/{wildcards.cell}/{wildcards.shard}"]
+    return SHARDS[f"{wildcards.experiment}/{wildcards.shard}"]
 
 
-def shard_dataset(wildcards):
-    return f"results/datasets/{shard_of(wildcards).runs[0]['dataset']}.parquet"
+def shard_datasets(wildcards):
+    """The datasets a training job reads, by name."""
+    return {name: f"results/datasets/{name}.parquet" for name in shard_of(wildcards).datasets}
 
 
 def shard_runs(wildcards):

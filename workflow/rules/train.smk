@@ -1,14 +1,14 @@
 rule train_shard:
     input:
-        dataset=shard_dataset,
+        unpack(shard_datasets),
     output:
-        metrics="results/train/{experiment}/{cell}/{shard}.metrics.parquet",
-        layers="results/train/{experiment}/{cell}/{shard}.layers.parquet",
-        params="results/train/{experiment}/{cell}/{shard}.params.parquet",
+        metrics="results/train/{experiment}/{shard}.metrics.parquet",
+        layers="results/train/{experiment}/{shard}.layers.parquet",
+        params="results/train/{experiment}/{shard}.params.parquet",
     log:
-        "logs/train/{experiment}/{cell}/{shard}.log",
+        "logs/train/{experiment}/{shard}.log",
     benchmark:
-        "results/benchmarks/train_shard/{experiment}/{cell}/{shard}.tsv"
+        "results/benchmarks/train_shard/{experiment}/{shard}.tsv"
     threads: 1
     params:
         runs=shard_runs,

@@ -10,13 +10,13 @@ from initstudy.tables import read_table, write_table
 from initstudy.train import run_shard
 
 
-def main(dataset: str, metrics: str, layers: str, params: str, *, runs: list[dict], threads: int = 1, **settings) -> None:
+def main(datasets: dict[str, str], metrics: str, layers: str, params: str, *, runs: list[dict], threads: int = 1, **settings) -> None:
     log = logging.getLogger("train_shard")
-    data = read_table(dataset)
+    data = {name: {c: v.to_numpy() for c, v in read_table(path).items()} for name, path in datasets.items()}
     start = time.perf_counter()
     log.info("training %d runs for %d iterations", len(runs), settings["iterations"])
     with threadpool_limits(limits=threads):
-        run_cols, layer_cols, param_cols = run_shard(runs, {c: data[c].to_numpy() for c in data.columns}, **settings)
+        run_cols, layer_cols, param_cols = run_shard(runs, data, **settings)
     log.info("trained in %.2f s; %d diverged", time.perf_counter() - start, int(run_cols["diverged"][-len(runs) :].sum()))
     write_table(pd.DataFrame(run_cols), metrics, "metrics")
     write_table(pd.DataFrame(layer_cols), layers, "layers")
@@ -27,6 +27,6 @@ if "snakemake" in globals():
     sm = snakemake  # noqa: F821
     logging.basicConfig(filename=sm.log[0], level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     p = sm.params
-    main(sm.input.dataset, sm.output.metrics, sm.output.layers, sm.output.params, runs=list(p.runs), threads=sm.threads,
+    main(dict(sm.input.items()), sm.output.metrics, sm.output.layers, sm.output.params, runs=list(p.runs), threads=sm.threads,
          iterations=p.iterations, log_points=p.log_points, dtype=p.dtype, saturation_threshold=p.saturation_threshold,
          exact=p.exact)  # fmt: skip
