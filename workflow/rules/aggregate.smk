@@ -5,6 +5,8 @@ rule save_config:
         "logs/save_config.log",
     params:
         config=config,
+    conda:
+        CONDA_ENV
     script:
         "../scripts/save_config.py"
 
@@ -22,5 +24,7 @@ rule aggregate_metrics:
         "logs/aggregate_metrics.log",
     benchmark:
         "results/benchmarks/aggregate_metrics.tsv"
+    conda:
+        CONDA_ENV
     script:
         "../scripts/aggregate_metrics.py"

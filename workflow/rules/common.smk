@@ -17,14 +17,10 @@ except cfg.ConfigError as _err:
     sys.exit(1)
 
 SHARDS = shard_index(config)
+# One pinned environment for every rule (conda users: `--sw-deployment-method conda`).
+CONDA_ENV = "../../environment.yml"
 FINAL_TARGETS = []  # each stage's rule file appends what `rule all` must build
 NAME = r"[a-z][a-z0-9_]*"
-
-
-wildcard_constraints:
-    dataset=NAME,
-    experiment=NAME,
-    shard=r"[0-9]{4}",
 
 
 def shard_of(wildcards):

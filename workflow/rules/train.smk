@@ -17,5 +17,7 @@ rule train_shard:
         exact=experiment_setting("exact"),
         dtype=config["dtype"],
         saturation_threshold=config["saturation_threshold"],
+    conda:
+        CONDA_ENV
     script:
         "../scripts/train_shard.py"
