@@ -74,34 +74,58 @@ def train_simple(X, y, params, lr, n_iter, steps, dtype=np.float64):
 
 # --------------------------------------------------------------------------- fast
 
+# Clipping bounds. Arguments beyond them take numpy's slow special-value paths (overflow,
+# underflow, saturated tanh: 2-4x slower per element) and change nothing that matters:
+#  * np.tanh(x) == +-1 exactly for |x| >= 19 in float64, so clipping tanh's argument is exact;
+#  * 1 + exp(e) == 1 exactly for e <= -40 (float64) / -20 (float32);
+#  * at the upper bound the clipped value replaces a positive number below 1.8e-35 (float64,
+#    bound 80) / 2.1e-9 (float32, bound 20) by that bound: an absolute change under that size,
+#    chosen so that no product of two such numbers in the backward pass gets denormal.
+_TANH_CLIP = {np.dtype(np.float64): 19.0, np.dtype(np.float32): None}
+_EXP_CLIP = {np.dtype(np.float64): (-40.0, 80.0), np.dtype(np.float32): (-20.0, 20.0)}
 
-def _shallow_chunk(Xa, XaT, e_sign, c, W1a, W2, b2, n_iter, steps, y, loss, acc):
-    """Train one chunk of 2 -> H -> 1 runs in place. ``W1a (R*H, 3)``, ``W2 (R, H)``, ``b2 (R,)``."""
+
+def _output_grad(z, e_sign, c, E, D, lo, hi):
+    """D = lr/m * (sigmoid(z) - y) = c / (1 + exp(-s z)), ``s = 1 - 2y``, ``c = lr/m * s``."""
+    np.multiply(z, e_sign, out=E)
+    np.clip(E, lo, hi, out=E)
+    np.exp(E, out=E)
+    E += 1.0
+    np.divide(c, E, out=D)
+
+
+def _shallow_chunk(Xa, Xa4T, e_sign, c, W1a, W2, b2, n_iter, steps, y, loss, acc):
+    """Train one chunk of 2 -> H tanh -> 1 runs in place: ``W1a (R*H, 3)`` ([W1 | b1] per row),
+    ``W2 (R, H)``, ``b2 (R,)``. Metrics go to ``loss[:, k], acc[:, k]`` at ``steps[k]``."""
     R, H = W2.shape
     m = Xa.shape[1]
     RH = R * H
     dt = W2.dtype
+    tclip = _TANH_CLIP[dt]
+    lo, hi = _EXP_CLIP[dt]
     Z1 = np.empty((RH, m), dt)  # pre-activations, then (in place) the activations A1
     A1 = Z1.reshape(R, H, m)
     z = np.empty((R, m), dt)  # logits
     z3 = z.reshape(R, 1, m)
     D = np.empty((R, m), dt)  # lr/m * dL/dz
+    D3 = D.reshape(R, 1, m)
     E = np.empty((R, m), dt)
-    B = np.empty((2, RH, m), dt)  # U = A1*D and T = U*A1, side by side for one GEMM
+    B = np.empty((2, RH, m), dt)  # U = A1*D and T = U*A1, stacked for one GEMM
     B2 = B.reshape(2 * RH, m)
     U = B[0].reshape(R, H, m)
     T = B[1].reshape(R, H, m)
-    G = np.empty((2 * RH, 3), dt)  # [U; T] @ [X; 1]^T
-    dW2 = G[:RH, 2].reshape(R, H)  # sum_i U = dW2 (view)
-    Q = G[RH:].reshape(R, H, 3)  # T @ [X; 1]^T
-    P = np.empty((R, 3), dt)  # D @ [X; 1]^T ; P[:, 2] = db2
+    G = np.empty((2 * RH, 4), dt)  # [U; T] @ [X; 1; 0]^T (4 columns: faster GEMM than 3)
+    dW2 = G[:RH, 2].reshape(R, H)  # sum_i U = dW2 (a view)
+    Q = G[RH:, :3].reshape(R, H, 3)  # T @ [X; 1]^T
+    P = np.empty((R, 4), dt)  # D @ [X; 1; 0]^T; P[:, 2] = db2
     W2r = W2.reshape(R, 1, H)
-    D3 = D.reshape(R, 1, m)
     b2c = b2.reshape(R, 1)
     log_at = {int(s): k for k, s in enumerate(steps)}
     for it in range(n_iter + 1):
         # forward
         np.matmul(W1a, Xa, out=Z1)
+        if tclip is not None:
+            np.clip(Z1, -tclip, tclip, out=Z1)
         np.tanh(Z1, out=Z1)
         np.matmul(W2r, A1, out=z3)
         z += b2c
@@ -110,25 +134,20 @@ def _shallow_chunk(Xa, XaT, e_sign, c, W1a, W2, b2, n_iter, steps, y, loss, acc)
             loss[:, k], acc[:, k] = metrics_from_logits(z, y)
         if it == n_iter:
             break
-        # output gradient, already times lr/m: D = c / (1 + exp(-s z))
-        np.multiply(z, e_sign, out=E)
-        np.exp(E, out=E)
-        E += 1.0
-        np.divide(c, E, out=D)
-        # hidden layer
+        _output_grad(z, e_sign, c, E, D, lo, hi)
+        # backward: dZ1 = W2 (D - A1 A1 D) is never formed, see the module docstring
         np.multiply(A1, D3, out=U)
         np.multiply(U, A1, out=T)
-        np.matmul(B2, XaT, out=G)
-        np.matmul(D, XaT, out=P)
-        # dW1 = W2 * (P - Q), computed in Q's storage (dW2 lives in G[:RH], untouched)
-        np.subtract(P[:, None, :], Q, out=Q)
+        np.matmul(B2, Xa4T, out=G)
+        np.matmul(D, Xa4T, out=P)
+        np.subtract(P[:, None, :3], Q, out=Q)  # dW1 = W2 * (P - Q), in Q's storage
         Q *= W2[:, :, None]
         W1a -= Q.reshape(RH, 3)
         W2 -= dW2
         b2 -= P[:, 2]
 
 
-def _shallow_chunk_exp(Xa, XaT, e_sign, c, W1a, W2, b2, n_iter, steps, y, loss, acc):
+def _shallow_chunk_exp(Xa, Xa4T, e_sign, c, W1a, W2, b2, n_iter, steps, y, loss, acc):
     """As :func:`_shallow_chunk`, with tanh computed through exp (the "exp" activation path).
 
     tanh(x) = 2 s - 1 with s = 1 / (1 + exp(-2x)), and 1 - tanh(x)^2 = 4 s (1 - s). The hidden
@@ -137,39 +156,41 @@ def _shallow_chunk_exp(Xa, XaT, e_sign, c, W1a, W2, b2, n_iter, steps, y, loss, 
       dW2 = sum_i (2 s - 1) D = 2 sum_i s D - sum_i D
       dW1 = 4 W2 (s D - s s D) [X; 1]^T
     and the -2 of exp(-2x) lives in the first-layer weights (``Wn = -2 W1a``). Per iteration the
-    hidden layer costs one np.exp and two cheap passes instead of one np.tanh: faster wherever
-    numpy's float64 tanh is slower than its exp (AVX2 builds); tanh's absolute error stays ~1e-16
-    (relative error grows like 1e-16/|tanh| for tiny pre-activations).
+    hidden layer costs np.exp and three cheap passes (clip, +1, 1/) instead of np.tanh: faster
+    wherever numpy's tanh is slower than its exp (float64 on AVX2 builds). tanh's absolute error
+    stays ~1e-16 (its relative error grows like 1e-16/|tanh| for tiny pre-activations).
     """
     R, H = W2.shape
     m = Xa.shape[1]
     RH = R * H
     dt = W2.dtype
+    lo, hi = _EXP_CLIP[dt]
     Wn = W1a * dt.type(-2.0)  # S = exp(Wn @ Xa) = exp(-2 Z1)
     S = np.empty((RH, m), dt)
     s3 = S.reshape(R, H, m)
     z = np.empty((R, m), dt)
     z3 = z.reshape(R, 1, m)
     D = np.empty((R, m), dt)
+    D3 = D.reshape(R, 1, m)
     E = np.empty((R, m), dt)
     B = np.empty((2, RH, m), dt)
     B2 = B.reshape(2 * RH, m)
     U = B[0].reshape(R, H, m)
     T = B[1].reshape(R, H, m)
-    G = np.empty((2 * RH, 3), dt)
-    GU = G[:RH].reshape(R, H, 3)
-    GT = G[RH:].reshape(R, H, 3)
-    P = np.empty((R, 3), dt)
+    G = np.empty((2 * RH, 4), dt)
+    GU = G[:RH, :3].reshape(R, H, 3)
+    GT = G[RH:, :3].reshape(R, H, 3)
+    P = np.empty((R, 4), dt)
     W2x2 = np.empty((R, 1, H), dt)
     beff = np.empty((R, 1), dt)
-    D3 = D.reshape(R, 1, m)
     two, eight = dt.type(2.0), dt.type(8.0)
     log_at = {int(s): k for k, s in enumerate(steps)}
     for it in range(n_iter + 1):
         np.matmul(Wn, Xa, out=S)
+        np.clip(S, lo, hi, out=S)
         np.exp(S, out=S)
         S += 1.0
-        np.reciprocal(S, out=S)  # s = (1 + tanh(Z1)) / 2
+        np.divide(1.0, S, out=S)  # s = (1 + tanh(Z1)) / 2   (divide beats np.reciprocal)
         np.multiply(W2, two, out=W2x2[:, 0])
         np.sum(W2, axis=1, out=beff[:, 0])
         np.subtract(b2[:, None], beff, out=beff)
@@ -180,15 +201,12 @@ def _shallow_chunk_exp(Xa, XaT, e_sign, c, W1a, W2, b2, n_iter, steps, y, loss, 
             loss[:, k], acc[:, k] = metrics_from_logits(z, y)
         if it == n_iter:
             break
-        np.multiply(z, e_sign, out=E)
-        np.exp(E, out=E)
-        E += 1.0
-        np.divide(c, E, out=D)
+        _output_grad(z, e_sign, c, E, D, lo, hi)
         np.multiply(s3, D3, out=U)
         np.multiply(U, s3, out=T)
-        np.matmul(B2, XaT, out=G)
-        np.matmul(D, XaT, out=P)
-        # Wn -= -2 * dW1a = 8 W2 (GU - GT); dW2 = 2 GU[..., 2] - P[:, 2]; db2 = P[:, 2]
+        np.matmul(B2, Xa4T, out=G)
+        np.matmul(D, Xa4T, out=P)
+        # Wn -= -2 dW1a = 8 W2 (GU - GT); dW2 = 2 GU[..., 2] - P[:, 2]; db2 = P[:, 2]
         np.subtract(GU, GT, out=GT)
         GT *= W2[:, :, None]
         GT *= eight
@@ -200,117 +218,177 @@ def _shallow_chunk_exp(Xa, XaT, e_sign, c, W1a, W2, b2, n_iter, steps, y, loss, 
     W1a[...] = Wn / dt.type(-2.0)
 
 
-def _deep_chunk(Xa, XaT, e_sign, c, Ws, bs, n_iter, steps, y, loss, acc):
-    """Train one chunk of 2 -> H -> ... -> H -> 1 runs in place.
+def _deep_chunk(Xa, Xa4T, e_sign, c, W1a, Ws, bs, WL, bL, n_iter, steps, y, loss, acc, act="tanh"):
+    """Train one chunk of 2 -> H1 -> ... -> H_{L-1} -> 1 runs (tanh hidden layers) in place.
 
-    ``Ws[0]`` is ``W1a (R*H1, 3)`` (bias folded), ``Ws[l]`` for hidden l >= 1 ``(R, H, Hp)`` with
-    ``bs[l] (R, H)``, and ``Ws[-1] (R, H)`` with ``bs[-1] (R,)``.
+    ``W1a (R*H1, 3)`` = [W1 | b1]; ``Ws[j] (R, H, Hp)``, ``bs[j] (R, H)`` for hidden layers 2..L-1;
+    ``WL (R, H)``, ``bL (R,)`` for the output. Every hidden activation buffer carries an extra row
+    of ones, so biases ride along in the batched matmuls (forward and dW/db alike).
+
+    act="exp" keeps s = (1 + tanh)/2 instead of tanh (see :func:`_shallow_chunk_exp`); the
+    effective matrices are rebuilt from (W, b) each iteration (tiny next to the activations):
+    forward [-4W | -2(b - W 1)] (gives -2 Z directly), output [2W | b - W 1]; the backward tracks
+    dZ/4 so that the derivative is (s - s^2), and dW = 4 (2 g[:, :, :Hp] - g[:, :, Hp]),
+    db = 4 g[:, :, Hp] with g = (dZ/4) [s; 1]^T.
     """
-    L = len(Ws)
-    R = Ws[-1].shape[0]
+    ex = act == "exp"
+    R = WL.shape[0]
     m = Xa.shape[1]
-    dt = Ws[-1].dtype
-    Hs = [Ws[0].shape[0] // R] + [W.shape[1] for W in Ws[1:-1]]
-    A = [np.empty((R, h, m), dt) for h in Hs]  # activations of hidden layers 1..L-1
-    A_T = [np.swapaxes(a, 1, 2) for a in A]
+    dt = WL.dtype
+    tclip = _TANH_CLIP[dt]
+    lo, hi = _EXP_CLIP[dt]
+    Hs = [W1a.shape[0] // R] + [W.shape[1] for W in Ws]  # widths of hidden layers 1..L-1
+    nh = len(Hs)
     hmax = max(Hs)
-    dZ = np.empty((R, hmax, m), dt)
-    dA = np.empty((R, hmax, m), dt)
-    S = np.empty((R, hmax, m), dt)
+    haug = []  # activations with a row of ones: (R, H + 1, m)
+    for h in Hs:
+        a = np.empty((R, h + 1, m), dt)
+        a[:, h, :] = 1.0
+        haug.append(a)
+    hv = [a[:, :h, :] for a, h in zip(haug, Hs)]  # the activation rows (views)
+    hT = [np.swapaxes(a, 1, 2) for a in haug]
+    flatN = np.empty(R * hmax * m, dt)
+    flat1 = np.empty(R * hmax * m, dt)
+    flat2 = np.empty(R * hmax * m, dt)
+    flatT = np.empty(R * hmax * m, dt)
+    view = lambda f, h: f[: R * h * m].reshape(R, h, m)  # noqa: E731
     z = np.empty((R, m), dt)
     z3 = z.reshape(R, 1, m)
     D = np.empty((R, m), dt)
     D3 = D.reshape(R, 1, m)
     E = np.empty((R, m), dt)
-    dWs = [np.empty_like(W) for W in Ws[1:-1]]
-    dWs_T = [np.empty(W.shape[:1] + W.shape[:0:-1], dt) for W in Ws[1:-1]]
-    dWL = np.empty((R, 1, Hs[-1]), dt)
-    db = np.empty((R, hmax), dt)
-    WL3 = Ws[-1].reshape(R, 1, Hs[-1])
-    WL_col = Ws[-1].reshape(R, Hs[-1], 1)
-    bLc = bs[-1].reshape(R, 1)
+    # parameters in matmul form; for "tanh" they are the parameters themselves
+    Mh = [np.concatenate([W, b[:, :, None]], axis=2) for W, b in zip(Ws, bs)]  # (R, H, Hp+1)
+    Mo = np.concatenate([WL, bL[:, None]], axis=1)[:, None, :]  # (R, 1, H+1)
+    W1f = W1a
+    if ex:
+        Pw = [M.copy() for M in Mh]  # true [W | b], updated; Mh rebuilt from them
+        Po = Mo.copy()
+        W1f = np.empty_like(W1a)
+        W4 = [np.empty_like(M[:, :, :-1]) for M in Mh]
+    g1 = np.empty((R * Hs[0], 4), dt)
+    gh = [np.empty_like(M) for M in Mh]
+    go = np.empty_like(Mo)
     log_at = {int(s): k for k, s in enumerate(steps)}
     for it in range(n_iter + 1):
-        np.matmul(Ws[0], Xa, out=A[0].reshape(R * Hs[0], m))
-        np.tanh(A[0], out=A[0])
-        for l in range(1, L - 1):
-            np.matmul(Ws[l], A[l - 1], out=A[l])
-            A[l] += bs[l][:, :, None]
-            np.tanh(A[l], out=A[l])
-        np.matmul(WL3, A[-1], out=z3)
-        z += bLc
+        if ex:  # effective matrices from the true parameters
+            np.multiply(W1a, -2.0, out=W1f)
+            for M, Pl in zip(Mh, Pw):
+                np.multiply(Pl[:, :, :-1], -4.0, out=M[:, :, :-1])
+                np.sum(Pl[:, :, :-1], axis=2, out=M[:, :, -1])
+                np.subtract(Pl[:, :, -1], M[:, :, -1], out=M[:, :, -1])
+                M[:, :, -1] *= -2.0
+            np.multiply(Po[:, :, :-1], 2.0, out=Mo[:, :, :-1])
+            np.sum(Po[:, :, :-1], axis=2, out=Mo[:, :, -1])
+            np.subtract(Po[:, :, -1], Mo[:, :, -1], out=Mo[:, :, -1])
+        # forward
+        for l in range(nh):
+            N = view(flatN, Hs[l])
+            if l == 0:
+                np.matmul(W1f, Xa, out=N.reshape(R * Hs[0], m))
+            else:
+                np.matmul(Mh[l - 1], haug[l - 1], out=N)
+            if ex:
+                np.clip(N, lo, hi, out=N)
+                np.exp(N, out=N)
+                N += 1.0
+                np.divide(1.0, N, out=hv[l])
+            else:
+                if tclip is not None:
+                    np.clip(N, -tclip, tclip, out=N)
+                np.tanh(N, out=hv[l])
+        np.matmul(Mo, haug[-1], out=z3)
         k = log_at.get(it)
         if k is not None:
             loss[:, k], acc[:, k] = metrics_from_logits(z, y)
         if it == n_iter:
             break
-        np.multiply(z, e_sign, out=E)
-        np.exp(E, out=E)
-        E += 1.0
-        np.divide(c, E, out=D)
+        _output_grad(z, e_sign, c, E, D, lo, hi)
         # output layer
-        h = Hs[-1]
-        np.matmul(D3, A_T[-1], out=dWL)
-        cur = dZ[:, :h]
-        np.multiply(WL_col, D3, out=cur)  # dA_{L-1}
-        Ws[-1] -= dWL[:, 0]
-        bs[-1] -= D.sum(axis=1)
-        for l in range(L - 2, -1, -1):
-            # cur holds dA_l; turn it into dZ_l = dA_l * (1 - A_l^2)
-            a = A[l]
-            s = S[:, : a.shape[1]]
-            np.multiply(a, a, out=s)
-            np.subtract(1.0, s, out=s)
-            cur *= s
+        np.matmul(D3, hT[-1], out=go)
+        Wout = (Po if ex else Mo)[:, 0, :-1]
+        cur = view(flat1, Hs[-1])
+        np.multiply(Wout[:, :, None], D3, out=cur)  # dA_{L-1} (for "exp": W, i.e. 4 * (dZ/4) scale)
+        if ex:
+            go[:, :, :-1] *= 2.0
+            go[:, :, :-1] -= go[:, :, -1:]
+            Po -= go
+        else:
+            Mo -= go
+        other = flat2
+        for l in range(nh - 1, -1, -1):
+            # cur = dA_l  ->  dZ_l = dA_l * (1 - a^2)   ("exp": dZ_l / 4 = dA_l * (s - s^2))
+            a = hv[l]
+            T = view(flatT, Hs[l])
+            np.multiply(a, a, out=T)
+            if ex:
+                np.subtract(a, T, out=T)
+            else:
+                np.subtract(1.0, T, out=T)
+            cur *= T
             if l == 0:
-                Ws[0] -= np.matmul(cur.reshape(R * Hs[0], m) if cur.flags.c_contiguous else np.ascontiguousarray(cur).reshape(R * Hs[0], m), XaT)
+                np.matmul(cur.reshape(R * Hs[0], m), Xa4T, out=g1)
+                if ex:
+                    g1 *= 4.0
+                W1a -= g1[:, :3]
                 break
-            # hidden layer l (weights Ws[l] map A[l-1] -> A[l])
-            np.matmul(cur, A_T[l - 1], out=dWs[l - 1])
-            dbl = db[:, : a.shape[1]]
-            np.sum(cur, axis=2, out=dbl)
-            nxt = (dA if cur.base is dZ or cur is dZ else dZ)[:, : Hs[l - 1]]
-            np.matmul(np.swapaxes(Ws[l], 1, 2), cur, out=nxt)
-            Ws[l] -= dWs[l - 1]
-            bs[l] -= dbl
+            g = gh[l - 1]
+            np.matmul(cur, hT[l - 1], out=g)  # [dW | db] (tanh)
+            nxt = view(other, Hs[l - 1])
+            if ex:
+                np.multiply(Pw[l - 1][:, :, :-1], 4.0, out=W4[l - 1])
+                np.matmul(np.swapaxes(W4[l - 1], 1, 2), cur, out=nxt)
+                g[:, :, :-1] *= 2.0
+                g[:, :, :-1] -= g[:, :, -1:]
+                g *= 4.0
+                Pw[l - 1] -= g
+            else:
+                np.matmul(np.swapaxes(Mh[l - 1][:, :, :-1], 1, 2), cur, out=nxt)
+                Mh[l - 1] -= g
+            other = flat1 if other is flat2 else flat2
             cur = nxt
 
 
-def train_fast(X, y, params, lr, n_iter, steps, dtype=np.float64, chunk=None, act="tanh"):
+def train_fast(X, y, params, lr, n_iter, steps, dtype=np.float64, chunk=None, act=None):
     """Fast batched training of all runs of ``params`` (see common.init_params).
 
     Returns ``loss, acc`` of shape ``(R, len(steps))`` (float64). ``chunk``: runs per chunk
-    (default: 32 float64 / 64 float32 for one hidden layer, 6 for deeper nets). ``act``: "tanh"
-    (np.tanh) or "exp" (tanh through np.exp, see :func:`_shallow_chunk_exp`; one hidden layer only).
+    (default: 32 float64 / 64 float32 for one hidden layer, all runs for deeper nets).
+    ``act``: "tanh" (np.tanh) or "exp" (tanh through np.exp); default: "exp" for float64,
+    "tanh" for float32 (the faster of the two on AVX2 numpy builds; see ``--act-scan``).
     """
-    sizes = (params[0][0].shape[2],) + tuple(W.shape[1] for W, _ in params)
+    dtype = np.dtype(dtype)
     deep = len(params) > 2
+    if act is None:
+        act = "exp" if dtype == np.float64 else "tanh"
     if chunk is None:
-        chunk = 6 if deep else (64 if np.dtype(dtype) == np.float32 else 32)
+        chunk = 10**9 if deep else (64 if dtype == np.float32 else 32)
     m = X.shape[1]
     Xa = np.ascontiguousarray(np.r_[X, np.ones((1, m))], dtype=dtype)  # (3, m)
-    XaT = np.ascontiguousarray(Xa.T)
+    Xa4T = np.ascontiguousarray(np.r_[X, np.ones((1, m)), np.zeros((1, m))].T, dtype=dtype)  # (m, 4)
     s = 1.0 - 2.0 * y.astype(np.float64)  # +1 for y=0, -1 for y=1
     e_sign = (-s).astype(dtype)
     c = (lr / m * s).astype(dtype)
     R = params[0][0].shape[0]
+    H1 = params[0][0].shape[1]
     loss = np.empty((R, len(steps)))
     acc = np.empty((R, len(steps)))
-    with np.errstate(over="ignore"):
+    cp = lambda a: np.array(a, dtype=dtype, order="C", copy=True)  # noqa: E731  (caller's params stay)
+    with np.errstate(over="ignore", under="ignore"):
         for lo in range(0, R, chunk):
             sl = slice(lo, min(lo + chunk, R))
             r = sl.stop - sl.start
-            (W1, b1) = params[0]
-            W1a = np.ascontiguousarray(np.concatenate([W1[sl], b1[sl][:, :, None]], axis=2).reshape(r * sizes[1], 3), dtype=dtype)
-            # np.array(..., copy=True): training updates these in place, the caller's params stay
-            WL = np.array(params[-1][0][sl][:, 0, :], dtype=dtype, order="C", copy=True)
-            bL = np.array(params[-1][1][sl][:, 0], dtype=dtype, order="C", copy=True)
+            W1, b1 = params[0]
+            W1a = cp(np.concatenate([W1[sl], b1[sl][:, :, None]], axis=2).reshape(r * H1, 3))
+            WL = cp(params[-1][0][sl][:, 0, :])
+            bL = cp(params[-1][1][sl][:, 0])
             if not deep:
-                (_shallow_chunk_exp if act == "exp" else _shallow_chunk)(Xa, XaT, e_sign, c, W1a, WL, bL, n_iter, steps, y, loss[sl], acc[sl])
+                kern = _shallow_chunk_exp if act == "exp" else _shallow_chunk
+                kern(Xa, Xa4T, e_sign, c, W1a, WL, bL, n_iter, steps, y, loss[sl], acc[sl])
             else:
-                Ws = [W1a] + [np.array(W[sl], dtype=dtype, order="C", copy=True) for W, _ in params[1:-1]] + [WL]
-                bs = [None] + [np.array(b[sl], dtype=dtype, order="C", copy=True) for _, b in params[1:-1]] + [bL]
-                _deep_chunk(Xa, XaT, e_sign, c, Ws, bs, n_iter, steps, y, loss[sl], acc[sl])
+                Ws = [cp(W[sl]) for W, _ in params[1:-1]]
+                bs = [cp(b[sl]) for _, b in params[1:-1]]
+                _deep_chunk(Xa, Xa4T, e_sign, c, W1a, Ws, bs, WL, bL, n_iter, steps, y, loss[sl], acc[sl], act=act)
     return loss, acc
 
 

@@ -17,7 +17,7 @@ except cfg.ConfigError as _err:
     sys.exit(1)
 
 SHARDS = shard_index(config)
-# One pinned environment for every rule (conda users: `--sw-deployment-method conda`).
+# One pinned environment for all rules; conda users add `--sw-deployment-method conda`.
 CONDA_ENV = "../../environment.yml"
 FINAL_TARGETS = []  # each stage's rule file appends what `rule all` must build
 NAME = r"[a-z][a-z0-9_]*"
