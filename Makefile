@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 study: $(STAMP)
-	$(BIN)/snakemake --cores $(CORES)
+	$(BIN)/snakemake --profile workflow/profiles/default --cores $(CORES)
 
 report: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) report
@@ -26,6 +26,11 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
+
+# A real one-node SLURM cluster on this machine (installs and starts it; root): quick config
+# through the slurm profile, tables compared with a local run, daemons stopped by PID.
+test-cluster: $(STAMP)
+	INITSTUDY_CLUSTER=1 $(BIN)/python -m pytest -q -m cluster tests/cluster
 
 lint: $(STAMP)
 	$(BIN)/snakemake --lint

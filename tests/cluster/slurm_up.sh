@@ -90,7 +90,7 @@ pid_of() {
     echo "$pid"
 }
 
-node_state() { sinfo -h -N -o '%T' 2>/dev/null | head -n1; }
+node_state() { timeout 5 sinfo -h -N -o '%T' 2>/dev/null | head -n1; }
 
 cluster_ready() {
     [ "$(readlink /etc/slurm/slurm.conf 2>/dev/null)" = "$SLURM_CONF" ] \
@@ -210,7 +210,8 @@ runuser -u munge -- env "$MARK" /usr/sbin/munged \
     --log-file="$STATE/munge/munged.log" \
     --seed-file="$STATE/munge/munged.seed" \
     </dev/null >>"$STATE/log/munged.out" 2>&1 || die "munged failed to start"
-for _ in $(seq 1 $((WAIT * 5))); do
+deadline=$((SECONDS + WAIT))
+while [ "$SECONDS" -lt "$deadline" ]; do
     [ -s "$STATE/munge/munged.pid" ] && [ -S "$STATE/munge/munge.socket.2" ] && break
     sleep 0.2
 done
@@ -224,8 +225,11 @@ log "starting slurmctld"
 env "$MARK" slurmctld -i -f "$SLURM_CONF" </dev/null >>"$STATE/log/slurmctld.out" 2>&1 \
     || die "slurmctld failed to start"
 ok=
-for _ in $(seq 1 "$WAIT"); do
-    if timeout 10 scontrol ping 2>/dev/null | grep -q 'is UP'; then ok=1; break; fi
+deadline=$((SECONDS + WAIT))
+while [ "$SECONDS" -lt "$deadline" ]; do
+    if timeout 5 scontrol ping 2>/dev/null | grep -q 'is UP'; then ok=1; break; fi
+    # it daemonizes first; a vanished PID means it died (e.g. port in use)
+    [ -s "$STATE/pids/slurmctld.pid" ] && ! pid_of slurmctld >/dev/null && die "slurmctld exited"
     sleep 1
 done
 [ -n "$ok" ] || die "slurmctld not UP after ${WAIT}s"
@@ -236,7 +240,9 @@ log "starting slurmd"
 env "$MARK" slurmd -f "$SLURM_CONF" -N "$HOST" </dev/null >>"$STATE/log/slurmd.out" 2>&1 \
     || die "slurmd failed to start"
 ok=
-for _ in $(seq 1 "$WAIT"); do
+deadline=$((SECONDS + WAIT))
+while [ "$SECONDS" -lt "$deadline" ]; do
+    [ -s "$STATE/pids/slurmd.pid" ] && ! pid_of slurmd >/dev/null && die "slurmd exited"
     case "$(node_state)" in
         idle* | mixed* | allocated*) ok=1; break ;;
         drain* | down* | fail*) die "node $HOST is $(node_state): $(sinfo -h -R 2>/dev/null)" ;;
