@@ -11,7 +11,12 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# The default study, unless a --configfile is given: that file then replaces it whole (Snakemake
+# would otherwise merge the two, and experiments of the default study would leak into a small one).
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
+
 
 
 include: "workflow/rules/common.smk"

@@ -1,0 +1,470 @@
+"""Claim verdicts: every rule of config/claims.yaml on synthetic tables that must hold, fail or stay inconclusive.
+
+The synthetic tables are built from a few lines per run (every other column takes a default), so
+each case states exactly what it changes. The rules are the repository's own (config/claims.yaml).
+"""
+
+import copy
+import importlib.util
+import itertools
+import json
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from initstudy import claims as C
+from initstudy.tables import read_table
+
+ROOT = Path(__file__).resolve().parents[1]
+RULES = C.load_claims(ROOT / "config" / "claims.yaml")
+QUICK_RESULTS = Path("/work/notes/quick-results")
+LN2 = math.log(2)
+
+RUN = dict(
+    experiment="x",
+    dataset="flower",
+    activation="tanh",
+    width=4,
+    depth=1,
+    init="normal",
+    scale=0.01,
+    bias_init="zeros",
+    bias_scale=0.0,
+    seed=0,
+    lr=1.2,
+    iterations=100,
+    iteration=100,
+)
+METRICS = dict(
+    RUN,
+    loss=0.3,
+    train_acc=0.9,
+    test_loss=0.3,
+    test_acc=0.9,
+    out_saturation=0.0,
+    out_grad_norm=0.1,
+    out_weight_norm=1.0,
+    diverged=False,
+)
+LAYERS = dict(
+    RUN,
+    layer=1,
+    act_mean=0.0,
+    act_std=0.5,
+    saturation=0.0,
+    mean_dg=0.9,
+    grad_norm_w=0.1,
+    grad_norm_b=0.1,
+    weight_norm=1.0,
+    rank_w=2,
+    rank_act=2,
+    gap_act=0.1,
+    gap_dz=0.1,
+    gap_dw=0.1,
+    gap_w=0.1,
+    gap_b=0.1,
+    gap_wout=0.1,
+)
+LINEAR = pd.DataFrame({"dataset": ["flower", "moons", "blobs"], "best_linear": [0.7, 0.88, 1.0], "n_train": [400, 400, 400]})
+
+
+def frame(defaults: dict, rows) -> pd.DataFrame:
+    rows = list(rows)
+    if not rows:
+        return pd.DataFrame([defaults]).iloc[0:0]
+    return pd.DataFrame([{**defaults, **r} for r in rows])
+
+
+def judge(cid: str, metrics=(), layers=(), rule_changes: dict | None = None) -> dict:
+    spec = copy.deepcopy(RULES["claims"][cid])
+    spec["rule"].update(rule_changes or {})
+    return C.evaluate_claim(cid, spec, C.Data(frame(METRICS, metrics), frame(LAYERS, layers), LINEAR))
+
+
+def seeds(n):
+    return range(n)
+
+
+# --- L01 ----------------------------------------------------------------------------------------
+
+
+def logistic(n_seeds=5, zero_final=0.3, random_final=lambda s: 0.3 + 1e-4 * (s % 2)):
+    rows = []
+    for ds in ("flower", "moons"):
+        base = dict(experiment="logistic", dataset=ds, depth=0, width=0)
+        for it, loss in ((0, LN2), (100, zero_final)):
+            rows.append(dict(base, init="zeros", scale=0.0, iteration=it, loss=loss))
+        for scale, s in itertools.product((0.01, 1.0), seeds(n_seeds)):
+            rows.append(dict(base, init="normal", scale=scale, seed=s, iteration=0, loss=0.8))
+            rows.append(dict(base, init="normal", scale=scale, seed=s, iteration=100, loss=random_final(s)))
+    return rows
+
+
+def test_l01():
+    assert judge("L01", logistic())["verdict"] == "holds"
+    assert judge("L01", logistic(random_final=lambda s: 0.2))["verdict"] == "fails"  # zero init ends 0.1 nats worse
+    assert judge("L01", logistic(zero_final=LN2, random_final=lambda s: LN2))["verdict"] == "fails"  # zero init never learns
+    assert judge("L01", logistic(n_seeds=2))["verdict"] == "inconclusive"  # too few seeds
+    straddle = judge("L01", logistic(n_seeds=8, random_final=lambda s: 0.3 - 0.02 * (s % 2)))  # mean 0.01 = the margin
+    assert straddle["verdict"] == "inconclusive"
+
+
+# --- L02 / L03 / L04 ----------------------------------------------------------------------------
+
+
+def symmetric_layers(experiment="symmetry", gap=0.0, widths=(1, 4, 8), iterations=100, bad_at=None):
+    rows = []
+    for init, act, w in itertools.product(("zeros", "constant"), ("tanh", "relu"), widths):
+        scale = 0.0 if init == "zeros" else 0.5
+        for it in (0, 10, iterations):
+            g = gap if (bad_at is None or (it == bad_at and act == "relu")) else 0.0
+            rows.append(
+                dict(
+                    experiment=experiment,
+                    init=init,
+                    scale=scale,
+                    activation=act,
+                    width=w,
+                    iteration=it,
+                    iterations=iterations,
+                    gap_act=g,
+                    gap_dz=g,
+                    gap_dw=g,
+                    gap_w=g,
+                    gap_b=g,
+                    gap_wout=g,
+                    rank_w=1,
+                    rank_act=1,
+                )
+            )
+    return rows
+
+
+@pytest.mark.parametrize("cid", ["L02", "L03"])
+def test_l02_l03(cid):
+    assert judge(cid, layers=symmetric_layers())["verdict"] == "holds"
+    assert judge(cid, layers=symmetric_layers(gap=1e-6, bad_at=100))["verdict"] == "fails"  # one gap at one iteration
+    assert judge(cid, layers=symmetric_layers(gap=1e-15))["verdict"] == "holds"  # round-off is tolerated
+    assert judge(cid, layers=symmetric_layers(widths=(1,)))["verdict"] == "inconclusive"  # width 1: no pair of units
+
+
+def long_runs(budget=1000, gap=0.0):
+    ref = [dict(experiment="symmetry", iterations=100, iteration=100)]
+    return ref, symmetric_layers("long", gap=gap, widths=(4,), iterations=budget, bad_at=budget)
+
+
+def test_l04():
+    metrics, layers = long_runs()
+    assert judge("L04", metrics, layers)["verdict"] == "holds"
+    metrics, layers = long_runs(gap=1e-9)
+    assert judge("L04", metrics, layers)["verdict"] == "fails"
+    metrics, layers = long_runs(budget=500)  # only 5x the reference budget
+    out = judge("L04", metrics, layers)
+    assert out["verdict"] == "inconclusive" and "too short" in out["note"]
+
+
+# --- L05 / L06 ----------------------------------------------------------------------------------
+
+
+def symmetry_runs(sym_acc=0.65, rnd_acc=lambda ds, s: 0.95, n_seeds=5, width_acc=None, rank=1):
+    metrics, layers = [], []
+    for ds, act, w in itertools.product(("flower", "moons"), ("tanh", "relu"), (1, 4, 8)):
+        base = dict(experiment="symmetry", dataset=ds, activation=act, width=w)
+        for init, scale in (("zeros", 0.0), ("constant", 0.5)):
+            acc = sym_acc if width_acc is None else width_acc(w)
+            for it in (0, 100):
+                metrics.append(dict(base, init=init, scale=scale, iteration=it, train_acc=0.5 if it == 0 else acc))
+                layers.append(
+                    dict(base, init=init, scale=scale, iteration=it, rank_w=rank if w > 1 else 1, rank_act=1, gap_act=0.0)
+                )
+        for s in seeds(n_seeds):
+            for it in (0, 100):
+                metrics.append(dict(base, seed=s, iteration=it, train_acc=0.5 if it == 0 else rnd_acc(ds, s)))
+                layers.append(dict(base, seed=s, iteration=it, gap_act=0.0 if w == 1 else 0.01))
+    return metrics, layers
+
+
+def test_l05():
+    assert judge("L05", *symmetry_runs())["verdict"] == "holds"
+    out = judge("L05", *symmetry_runs(sym_acc=0.72))  # 0.72 > best linear 0.7 on flower: 8 points beyond
+    assert out["verdict"] == "fails" and out["value"] == pytest.approx(8.0)
+    assert judge("L05", *symmetry_runs(rank=2))["verdict"] == "fails"
+    assert judge("L05", *symmetry_runs(width_acc=lambda w: 0.55 + 0.01 * w))["verdict"] == "fails"  # accuracy grows with width
+    assert judge("L05", *symmetry_runs(rnd_acc=lambda ds, s: 0.85))["verdict"] == "fails"  # random init below linear on moons
+    assert judge("L05", *symmetry_runs(n_seeds=2))["verdict"] == "inconclusive"
+
+
+def test_l06():
+    assert judge("L06", *symmetry_runs())["verdict"] == "holds"
+    assert judge("L06", *symmetry_runs(rnd_acc=lambda ds, s: 0.75))["verdict"] == "fails"  # only 0.05 above linear
+    metrics, layers = symmetry_runs()
+    layers[-1]["gap_act"] = 0.0  # one random-init run with two identical units at its last iteration
+    assert judge("L06", metrics, layers)["verdict"] == "fails"
+    assert judge("L06", *symmetry_runs(n_seeds=2))["verdict"] == "inconclusive"
+    mixed = judge("L06", *symmetry_runs(n_seeds=8, rnd_acc=lambda ds, s: 0.75 if s % 2 else 0.85))  # median 0.8 = 0.7 + margin
+    assert mixed["verdict"] == "inconclusive"
+
+
+# --- L07 ----------------------------------------------------------------------------------------
+
+
+def bias_runs(diff=lambda s: 0.002 * (s % 3), n_seeds=10):
+    rows = []
+    for s in seeds(n_seeds):
+        rows.append(dict(experiment="bias", seed=s, test_acc=0.9))
+        rows.append(dict(experiment="bias", seed=s, bias_init="normal", bias_scale=1.0, test_acc=0.9 - diff(s)))
+    return rows
+
+
+def test_l07():
+    assert judge("L07", bias_runs())["verdict"] == "holds"
+    assert judge("L07", bias_runs(diff=lambda s: 0.1))["verdict"] == "fails"
+    assert judge("L07", bias_runs(diff=lambda s: -0.1))["verdict"] == "fails"  # either direction
+    assert judge("L07", bias_runs(n_seeds=2))["verdict"] == "inconclusive"
+    assert judge("L07", bias_runs(diff=lambda s: 0.0 if s % 2 else 0.06))["verdict"] == "inconclusive"  # mean 0.03 = margin
+
+
+# --- L08 - L12: the scale sweep -----------------------------------------------------------------
+
+SCALES = (0.01, 1.0, 100.0, 1000.0)
+
+
+def saturation_layers(sat=None, n_seeds=5, activations=("tanh", "sigmoid", "relu")):
+    sat = sat or {0.01: 0.0, 1.0: 0.3, 100.0: 0.97, 1000.0: 1.0}
+    rows = []
+    for act, scale, s, lr in itertools.product(activations, SCALES, seeds(n_seeds), (0.3, 1.2)):
+        v = 0.5 if act == "relu" else sat[scale]
+        rows.append(
+            dict(experiment="scale", activation=act, scale=scale, seed=s, lr=lr, iteration=0, saturation=v, mean_dg=1 - v)
+        )
+    return rows
+
+
+def test_l08():
+    assert judge("L08", layers=saturation_layers())["verdict"] == "holds"
+    assert judge("L08", layers=saturation_layers({0.01: 0.0, 1.0: 0.3, 100.0: 0.5, 1000.0: 0.6}))["verdict"] == "fails"
+    assert judge("L08", layers=saturation_layers({0.01: 0.2, 1.0: 0.3, 100.0: 0.97, 1000.0: 1.0}))["verdict"] == "fails"
+    out = judge("L08", layers=saturation_layers({0.01: 0.0, 1.0: 0.5, 100.0: 1.0, 1000.0: 0.9}))  # falls from 100 to 1000
+    assert out["verdict"] == "fails" and "rises with scale: fails" in out["note"]
+    assert judge("L08", layers=saturation_layers(n_seeds=2))["verdict"] == "inconclusive"
+
+
+def learning_runs(reach, n_seeds=5, activations=("tanh", "sigmoid", "relu"), final_acc=None):
+    """``reach(act, scale, lr, seed)`` = iteration at which train accuracy reaches 0.9 (None = never)."""
+    rows = []
+    for act, scale, lr, s in itertools.product(activations, SCALES, (0.3, 1.2), seeds(n_seeds)):
+        t = reach(act, scale, lr, s)
+        for it in (0, 10, 100, 1000):
+            acc = 0.9 if t is not None and it >= t else 0.6
+            if it == 1000 and final_acc is not None:
+                acc = final_acc(act, scale, lr, s)
+            rows.append(
+                dict(
+                    experiment="scale",
+                    activation=act,
+                    scale=scale,
+                    lr=lr,
+                    seed=s,
+                    iterations=1000,
+                    iteration=it,
+                    train_acc=acc,
+                    test_acc=acc,
+                    out_saturation=0.95 if scale >= 100 and it == 0 else 0.0,
+                    loss=50.0 if scale >= 100 and it == 0 else 0.5,
+                )
+            )
+    return rows
+
+
+def slow_at_large(act, scale, lr, s):
+    return None if scale >= 100 else 100
+
+
+def fast_at_large(act, scale, lr, s):
+    return 10 if scale >= 100 else 100
+
+
+def test_l09():
+    assert judge("L09", learning_runs(slow_at_large))["verdict"] == "holds"
+    assert judge("L09", learning_runs(fast_at_large))["verdict"] == "fails"
+    out = judge("L09", learning_runs(lambda a, sc, lr, s: None if sc >= 100 and lr == 1.2 else 100))  # slow only at lr 1.2
+    assert out["verdict"] == "fails" and "best lr): fails" in out["note"]
+    assert judge("L09", learning_runs(slow_at_large, n_seeds=2))["verdict"] == "inconclusive"
+    assert judge("L09", learning_runs(lambda *a: None))["verdict"] == "inconclusive"  # nobody reaches the target
+    assert (
+        judge("L09", learning_runs(slow_at_large), rule_changes={"fixed_lr": 0.5})["verdict"] == "inconclusive"
+    )  # lr not in grid
+
+
+def relu_equal(act, scale, lr, s):
+    return 100 if act == "relu" else slow_at_large(act, scale, lr, s)
+
+
+def test_l10():
+    layers = saturation_layers()
+    assert judge("L10", learning_runs(relu_equal), layers)["verdict"] == "holds"
+    assert judge("L10", learning_runs(slow_at_large), layers)["verdict"] == "fails"  # relu slows down just as much
+    moving = [dict(r, saturation=0.9, mean_dg=0.1) if r["activation"] == "relu" and r["scale"] >= 100 else r for r in layers]
+    assert judge("L10", learning_runs(relu_equal), moving)["verdict"] == "fails"  # relu's active share changes with scale
+    assert judge("L10", learning_runs(relu_equal, n_seeds=2), saturation_layers(n_seeds=2))["verdict"] == "inconclusive"
+
+
+def relu_quality(good_large=False):
+    return lambda act, scale, lr, s: 0.85 if scale <= 1 or good_large else 0.6
+
+
+def test_l11():
+    assert judge("L11", learning_runs(slow_at_large, final_acc=relu_quality()))["verdict"] == "holds"
+    assert judge("L11", learning_runs(slow_at_large, final_acc=relu_quality(good_large=True)))["verdict"] == "fails"
+    flat = [dict(r, out_saturation=0.0, loss=0.7) for r in learning_runs(slow_at_large, final_acc=relu_quality())]
+    assert judge("L11", flat)["verdict"] == "fails"  # no output saturation, no large initial loss
+    assert judge("L11", learning_runs(slow_at_large, n_seeds=2, final_acc=relu_quality()))["verdict"] == "inconclusive"
+
+
+def test_l12():
+    peak = {0.01: 0.9, 1.0: 0.91, 100.0: 0.6, 1000.0: 0.5}
+    assert judge("L12", learning_runs(slow_at_large, final_acc=lambda a, sc, lr, s: peak[sc]))["verdict"] == "holds"
+    low = {0.01: 0.7, 1.0: 0.91, 100.0: 0.6, 1000.0: 0.5}
+    out = judge("L12", learning_runs(slow_at_large, final_acc=lambda a, sc, lr, s: low[sc]))
+    assert out["verdict"] == "fails" and out["value"] == pytest.approx(0.21)
+    assert (
+        judge("L12", learning_runs(slow_at_large, n_seeds=2, final_acc=lambda a, sc, lr, s: peak[sc]))["verdict"]
+        == "inconclusive"
+    )
+
+
+# --- L13 / L14 ----------------------------------------------------------------------------------
+
+
+def deep_runs(small_trains=False, small_signal=1e-6, n_seeds=5, depths=(1, 4)):
+    metrics, layers = [], []
+    inits = (("normal", 0.01), ("xavier_normal", 1.0), ("he_normal", 1.0))
+    for act, depth, (init, scale), s in itertools.product(("tanh", "relu"), depths, inits, seeds(n_seeds)):
+        small = init == "normal"
+        acc = 0.5 if small and depth > 1 and not small_trains else 0.85 + 0.01 * (s % 3)
+        base = dict(experiment="deep", activation=act, depth=depth, width=8, init=init, scale=scale, seed=s, lr=0.3)
+        metrics.append(dict(base, test_acc=acc, train_acc=acc))
+        for layer in range(1, depth + 1):
+            factor = small_signal ** (layer / depth) if small else 1.0
+            layers.append(
+                dict(base, iteration=0, layer=layer, act_std=0.5 * factor, grad_norm_w=0.1 * (small_signal if small else 1.0))
+            )
+    return metrics, layers
+
+
+def test_l13():
+    assert judge("L13", *deep_runs())["verdict"] == "holds"
+    assert judge("L13", *deep_runs(small_trains=True))["verdict"] == "fails"  # 0.01 trains deep nets too
+    out = judge("L13", *deep_runs(small_signal=0.5))  # the signal halves but does not vanish
+    assert out["verdict"] == "fails" and "signal vanishes with 0.01: fails" in out["note"]
+    assert judge("L13", *deep_runs(n_seeds=2))["verdict"] == "inconclusive"
+    out = judge("L13", *deep_runs(depths=(1, 2)))  # no deep net in the grid
+    assert out["verdict"] == "inconclusive" and "depth >= 4" in out["note"]
+
+
+def sweep_runs(best_scale, n_seeds=5, experiment="scale"):
+    rows = []
+    for act, scale, s in itertools.product(("tanh", "relu"), (0.01, 0.1, 1.0, 10.0), seeds(n_seeds)):
+        acc = 0.9 - 0.1 * abs(np.log10(scale) - np.log10(best_scale)) + 0.001 * s
+        rows.append(dict(experiment=experiment, activation=act, scale=scale, seed=s, test_acc=acc, train_acc=acc))
+    return rows
+
+
+def test_l14():
+    assert judge("L14", sweep_runs(0.1))["verdict"] == "holds"
+    out = judge("L14", sweep_runs(10.0))
+    assert out["verdict"] == "fails" and out["value"] == 0.0
+    assert judge("L14", sweep_runs(1.0))["verdict"] == "fails"  # 1 is not below 1
+    assert judge("L14", sweep_runs(0.1, n_seeds=2))["verdict"] == "inconclusive"
+    # one experiment of the two is enough; settings without a sweep (one scale) are left out
+    only_deep = [dict(r, experiment="deep") for r in sweep_runs(0.1)] + [dict(experiment="deep", depth=4, scale=0.01)]
+    out = judge("L14", only_deep)
+    assert out["verdict"] == "holds" and "left out" in out["note"]
+
+
+# --- Every claim: missing experiments, the rule text, the table -----------------------------------
+
+
+@pytest.mark.parametrize("cid", list(RULES["claims"]))
+def test_missing_experiment_is_inconclusive(cid):
+    out = judge(cid, [dict(experiment="unrelated")], [dict(experiment="unrelated")])
+    assert out["verdict"] == "inconclusive"
+    assert "not in this study" in out["note"] or "Not decided" in out["note"]
+
+
+@pytest.mark.parametrize("cid", list(RULES["claims"]))
+def test_rule_text_is_filled_in(cid):
+    text = C.rule_text(RULES["claims"][cid]["rule"])
+    assert "{" not in text and "}" not in text and len(text) > 40
+
+
+def test_decide_three_values():
+    assert C.decide(0.6, 0.8, 0.5, "above") == "holds"
+    assert C.decide(0.2, 0.5, 0.5, "above") == "fails"
+    assert C.decide(0.4, 0.6, 0.5, "above") == "inconclusive"
+    assert C.decide(0.0, 0.0, 1e-12, "at_most") == "holds"
+    assert C.decide(-0.01, 0.02, 0.03, "within") == "holds"
+    assert C.decide(0.04, 0.1, 0.03, "within") == "fails"
+    assert C.decide(0.01, 0.1, 0.03, "within") == "inconclusive"
+    assert C.decide(math.nan, math.nan, 0.5, "above") == "inconclusive"
+
+
+def test_bootstrap_is_reproducible():
+    v = np.random.default_rng(0).normal(size=20)
+    iv = RULES["claims"]["L07"]["rule"]["interval"]
+    assert C.bootstrap(v, "mean", iv) == C.bootstrap(v, "mean", iv)
+    value, lo, hi = C.bootstrap(v, "mean", iv)
+    assert lo < value < hi
+
+
+def test_claims_file_errors_name_the_key(tmp_path):
+    bad = copy.deepcopy(RULES)
+    bad["claims"]["L09"]["rule"]["target_accuracy"] = 1.5
+    bad["claims"]["L02"]["rule"]["tolerence"] = 1e-12
+    del bad["claims"]["L14"]
+    with pytest.raises(C.ClaimsConfigError) as err:
+        C.validate_claims(bad)
+    msg = str(err.value)
+    assert "claims.L09.rule.target_accuracy" in msg
+    assert "claims.L02.rule" in msg and "tolerence" in msg
+    assert "L14" in msg
+    unknown = copy.deepcopy(RULES)
+    unknown["claims"]["L02"]["rule"]["text"] = "Largest {nonexistent} is at most the tolerance."
+    with pytest.raises(C.ClaimsConfigError, match=r"claims\.L02\.rule\.text"):
+        C.validate_claims(unknown)
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("evaluate_claims", ROOT / "workflow" / "scripts" / "evaluate_claims.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.skipif(not (QUICK_RESULTS / "metrics.parquet").exists(), reason="no quick-study results on this machine")
+def test_evaluate_claims_on_quick_results(tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(QUICK_RESULTS, results, ignore=shutil.ignore_patterns("train", "benchmarks"))
+    out = tmp_path / "results" / "claims.parquet"
+    _script().main(
+        str(results / "metrics.parquet"),
+        str(results / "layers.parquet"),
+        sorted(str(p) for p in (results / "datasets").glob("*.parquet")),
+        str(ROOT / "config" / "claims.yaml"),
+        str(out),
+    )
+    table = read_table(out)
+    assert list(table.columns) == list(C.COLUMNS)
+    assert list(table["claim_id"]) == [f"L{i:02d}" for i in range(1, 15)]
+    assert set(table["verdict"]) <= set(C.VERDICTS)
+    for row in table.itertuples():
+        json.loads(row.details)
+        assert row.rule and row.claim
+    decided = table[table["verdict"] != "inconclusive"]
+    assert decided["value"].notna().all()
+    # the mathematical facts hold on correct data
+    assert (table.set_index("claim_id").loc[["L02", "L03"], "verdict"] == "holds").all()
