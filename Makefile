@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= all
+CONFIG ?= config/config.yaml
 
 .PHONY: all study report test test-fast test-cluster bench lint clean
 
@@ -16,10 +17,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 study: $(STAMP)
-	$(BIN)/snakemake --profile workflow/profiles/default --cores $(CORES)
+	$(BIN)/python -m initstudy.config $(CONFIG)
+	$(BIN)/snakemake --profile workflow/profiles/default --cores $(CORES) --configfile $(CONFIG)
 
 report: $(STAMP)
-	$(BIN)/snakemake --cores $(CORES) report
+	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) report
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

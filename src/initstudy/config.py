@@ -1,13 +1,24 @@
 """Load and validate a study config: JSON-schema types, defaults, and cross-references.
 
-Errors are :class:`ConfigError` with one line per problem, each naming the key path
+Errors are :class:`ConfigError` with one line per problem, each naming the file, the key path
 (``experiments.shallow.scales[2]``) and the rule it breaks, ready to print without a traceback.
+Beyond the schema (workflow/schemas/config.schema.yaml) this module refuses what JSON schema
+cannot see: NaN and infinite numbers, ``3.0`` where an integer is meant, duplicate keys in a
+YAML mapping (YAML keeps the last one silently), datasets referenced but not defined, and
+grids too large to expand.
+
+Check a config file from the shell, with the same messages and no traceback::
+
+    python -m initstudy.config config/quick.yaml
 """
 
 from __future__ import annotations
 
 import copy
 import difflib
+import math
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +26,27 @@ import jsonschema
 import yaml
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+MAX_RUNS_PER_EXPERIMENT = 1_000_000
+"""Upper bound on an experiment's grid (the product of its list lengths), checked before expansion."""
+
+_TYPE_WORDS = {
+    "object": "a mapping (key: value)",
+    "array": "a list",
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "empty",
+}
+
+
+_NAME_RULE = "names must match ^[a-z][a-z0-9_]*$ (a lower-case letter, then lower-case letters, digits or underscores; at most 40 characters)"
+_PATTERN_RULES = {
+    "^[a-z][a-z0-9_]*$": _NAME_RULE,
+    "^(L(0[1-9]|1[0-4])|B0[1-4])$": "claim ids are L01..L14 or B01..B04",
+    "^[^<>&\\x00-\\x08\\x0b-\\x1f\\x7f]*$": "plain text only: no <, > or & and no control characters (it is shown in the HTML report)",
+}
+"""The rule behind each pattern of the schema, in words."""
 
 
 class ConfigError(ValueError):
@@ -26,6 +58,73 @@ def load_schema(path: Path | str = SCHEMA_PATH) -> dict:
         return yaml.safe_load(fh)
 
 
+# --- reading YAML ---------------------------------------------------------------------------
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key repeated in one mapping (YAML's default keeps the last)."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: dict = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue  # `<<: *anchor` merges may be overridden on purpose
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            first = seen.get(key)
+            seen.setdefault(key, key_node.start_mark.line + 1)
+        except TypeError:  # unhashable key: SafeLoader reports it itself
+            continue
+        if first is not None:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"duplicate key {key!r} (first given at line {first}; YAML would silently keep only the last)",
+                key_node.start_mark,
+            )
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def display_path(path: Path | str) -> Path:
+    """``path`` relative to the working directory when it lies below it (as the user typed it)."""
+    path = Path(path)
+    try:
+        return path.relative_to(Path.cwd()) if path.is_absolute() else path
+    except ValueError:
+        return path
+
+
+def read_yaml(path: Path | str) -> Any:
+    """The data of one YAML file; an unreadable or malformed file raises a one-line :class:`ConfigError`."""
+    path = display_path(path)
+    try:
+        raw = path.read_bytes()
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory, not a config file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not a text (UTF-8) file: byte {exc.start} cannot be decoded") from None
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid YAML: nested too deeply") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
+
+
+# --- messages -------------------------------------------------------------------------------
+
+
 def _path(parts) -> str:
     out = ""
     for p in parts:
@@ -33,31 +132,128 @@ def _path(parts) -> str:
     return out or "(top level)"
 
 
-def _known_keys(schema: dict, error: jsonschema.ValidationError) -> list[str]:
-    props = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
-    return list(props)
+def _describe(value: Any) -> str:
+    """A value as the user wrote it, with its kind: ``the string '4'``, ``the number 3.0``."""
+    if value is None:
+        return "empty (null)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return f"a {type(value).__name__}"
 
 
-def _message(error: jsonschema.ValidationError, root_schema: dict) -> str:
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _message(error: jsonschema.ValidationError) -> str:
+    """One line: the key path and the rule broken, in plain words."""
     where = _path(error.absolute_path)
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        known = _known_keys(root_schema, error)
-        extra = [k for k in error.instance if k not in known]
+    v, val, inst = error.validator, error.validator_value, error.instance
+    if v == "additionalProperties" and isinstance(inst, Mapping):
+        known = list(error.schema.get("properties", {}))
         hints = []
-        for k in extra:
-            close = difflib.get_close_matches(str(k), known, n=1)
+        for k in (k for k in inst if k not in known):
+            close = difflib.get_close_matches(str(k), known, n=1, cutoff=0.6)
             hints.append(f"'{k}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
         return f"{where}: unknown key {', '.join(hints)}; known keys: {', '.join(known)}"
-    if error.validator == "propertyNames":
-        return f"{where}: name {error.instance!r} is not allowed: names must match ^[a-z][a-z0-9_]*$ (lower case, digits, underscores; at most 40 characters)"
-    if error.validator == "enum":
-        close = difflib.get_close_matches(str(error.instance), [str(v) for v in error.validator_value], n=1)
+    if "propertyNames" in error.schema_path:  # a name (key) of datasets or experiments
+        return f"{where}: name {_short(inst)} is not allowed: {_NAME_RULE}"
+    if v == "enum":
+        close = difflib.get_close_matches(str(inst), [str(x) for x in val], n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
-        return f"{where}: {error.instance!r} is not one of {list(error.validator_value)}{hint}"
-    if error.validator == "oneOf" and error.context:
-        best = jsonschema.exceptions.best_match(error.context)
-        return f"{where}: {best.message}"
+        return f"{where}: {_short(inst)} is not one of {', '.join(map(str, val))}{hint}"
+    if v == "type":
+        want = " or ".join(_TYPE_WORDS.get(t, t) for t in ([val] if isinstance(val, str) else val))
+        return f"{where}: must be {want}, not {_describe(inst)}{_type_hint(val, inst)}"
+    if v == "required":
+        missing = [k for k in val if not (isinstance(inst, Mapping) and k in inst)]
+        return f"{where}: missing required key {', '.join(repr(k) for k in missing)}"
+    bounds = {
+        "minimum": "at least",
+        "maximum": "at most",
+        "exclusiveMinimum": "greater than",
+        "exclusiveMaximum": "less than",
+    }
+    if v in bounds:
+        return f"{where}: must be {bounds[v]} {val}, not {inst!r}"
+    if v == "pattern":
+        return f"{where}: {_short(inst)} is not allowed: {_PATTERN_RULES.get(val, f'must match {val}')}"
+    if v == "minItems":
+        return f"{where}: must list at least {val} item{'s' if val != 1 else ''}, not {len(inst)}"
+    if v == "uniqueItems":
+        repeated = [x for i, x in enumerate(inst) if x in inst[:i]]
+        return f"{where}: items must be distinct; repeated: {_short(repeated)}"
+    if v == "minProperties":
+        return f"{where}: must define at least {val} entr{'ies' if val != 1 else 'y'}, not {len(inst)}"
+    if v == "maxLength":
+        return f"{where}: at most {val} characters, not {len(inst)}"
+    if v == "oneOf":
+        # Report the branch of the right type ("-1 is not > 0"), not "must be a list" from the others.
+        branches: dict = {}
+        for e in error.context or []:
+            branches.setdefault(e.relative_schema_path[0], []).append(e)
+        top_type = [next((e for e in errs if e.validator == "type" and not e.relative_path), None) for errs in branches.values()]
+        fitting = [errs for errs, t in zip(branches.values(), top_type) if t is None]
+        if fitting:
+            return "\n".join(_message(e) for errs in fitting for e in errs)
+        kinds = [_TYPE_WORDS.get(t.validator_value, str(t.validator_value)) for t in top_type if t is not None]
+        return f"{where}: must be {' or '.join(kinds)}, not {_describe(inst)}{_type_hint('integer', inst)}"
     return f"{where}: {error.message}"
+
+
+def _type_hint(want: Any, inst: Any) -> str:
+    """A hint for the two classic YAML surprises: ``4.0`` for an integer, ``1e-3`` read as text."""
+    wants = [want] if isinstance(want, str) else list(want)
+    if "integer" in wants and isinstance(inst, float) and inst.is_integer():
+        return " (write it without a decimal point)"
+    if ("number" in wants or "integer" in wants) and isinstance(inst, str):
+        try:
+            x = float(inst)
+        except ValueError:
+            return ""
+        if math.isfinite(x) and "e" in inst.lower():  # YAML 1.1 floats need a dot and a signed exponent
+            mant, _, expo = inst.lower().partition("e")
+            mant = mant if "." in mant else f"{mant}.0"
+            expo = expo if expo[:1] in "+-" else f"+{expo}"
+            return f" (YAML reads {inst} as text: write {mant}e{expo} or {x!r})"
+    return ""
+
+
+def _non_finite(data: Any, parts: tuple = ()) -> list[tuple[tuple, str]]:
+    """Paths of NaN or infinite numbers (JSON schema bounds let NaN through)."""
+    out = []
+    if isinstance(data, float) and not math.isfinite(data):
+        out.append((parts, f"{_path(parts)}: must be a finite number, not {data!r}"))
+    elif isinstance(data, Mapping):
+        for k, v in data.items():
+            out += _non_finite(v, parts + (k,))
+    elif isinstance(data, (list, tuple)):
+        for i, v in enumerate(data):
+            out += _non_finite(v, parts + (i,))
+    return out
+
+
+def _is_integer(checker, instance) -> bool:
+    """Integers only: JSON schema would accept 3.0, which breaks range() and seed lists."""
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+_Validator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
+)
+
+
+# --- defaults and cross-checks --------------------------------------------------------------
 
 
 def _fill_defaults(instance: Any, schema: dict, root: dict) -> None:
@@ -78,50 +274,132 @@ def _fill_defaults(instance: Any, schema: dict, root: dict) -> None:
                 _fill_defaults(value, extra, root)
 
 
+def _grid_size(exp: dict) -> int:
+    """Upper bound on the runs of an experiment (before duplicates collapse)."""
+    n_inits = sum(len(exp["scales"]) if isinstance(i, str) else len(i["scales"]) for i in exp["inits"])
+    n_seeds = exp["seeds"] if isinstance(exp["seeds"], int) else len(exp["seeds"])
+    n = n_inits * n_seeds
+    for key in ("datasets", "activations", "widths", "depths", "bias_inits", "bias_scales", "lrs"):
+        n *= len(exp[key])
+    return n
+
+
 def _cross_checks(config: dict) -> list[str]:
     problems = []
     for name, ds in config["datasets"].items():
         if ds["seed"] == ds["test_seed"]:
-            problems.append(f"datasets.{name}.test_seed: must differ from seed ({ds['seed']}), or the test set repeats the training set")
+            problems.append(
+                f"datasets.{name}.test_seed: must differ from seed ({ds['seed']}), or the test set repeats the training set"
+            )
     for name, exp in config["experiments"].items():
         for i, ds in enumerate(exp["datasets"]):
             if ds not in config["datasets"]:
                 close = difflib.get_close_matches(ds, list(config["datasets"]), n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
-                problems.append(f"experiments.{name}.datasets[{i}]: unknown dataset '{ds}'{hint}; defined datasets: {', '.join(config['datasets'])}")
+                problems.append(
+                    f"experiments.{name}.datasets[{i}]: unknown dataset '{ds}'{hint}; defined datasets: {', '.join(config['datasets'])}"
+                )
+        n = _grid_size(exp)
+        if n > MAX_RUNS_PER_EXPERIMENT:
+            problems.append(
+                f"experiments.{name}: the grid has up to {n} runs, more than {MAX_RUNS_PER_EXPERIMENT}; split it into smaller experiments"
+            )
     return problems
 
 
-def validate(config: Any, schema: dict | None = None) -> dict:
-    """Return a validated copy of ``config`` with defaults filled in, or raise :class:`ConfigError`."""
+# --- entry points ---------------------------------------------------------------------------
+
+
+def _fail(lines: list[str], source: str | None) -> ConfigError:
+    prefix = f"{source}: " if source else ""
+    lines = [line for text in lines for line in text.splitlines()]
+    return ConfigError("\n".join(prefix + line for line in dict.fromkeys(lines)))
+
+
+def validate(config: Any, schema: dict | None = None, *, source: str | None = None) -> dict:
+    """Return a validated copy of ``config`` with defaults filled in, or raise :class:`ConfigError`.
+
+    ``source`` (a file name) starts every line of the error message.
+    """
     schema = schema or load_schema()
     if config is None:
-        raise ConfigError("(top level): the config is empty; it needs at least 'datasets' and 'experiments'")
-    if not isinstance(config, dict):
-        raise ConfigError(f"(top level): the config must be a mapping of keys to values, not a {type(config).__name__}")
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(config), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
-    if errors:
-        raise ConfigError("\n".join(dict.fromkeys(_message(e, schema) for e in errors)))
-    config = copy.deepcopy(config)
-    _fill_defaults(config, schema, schema)
+        raise _fail(["the config is empty; it needs at least 'datasets' and 'experiments'"], source)
+    if not isinstance(config, Mapping):
+        raise _fail([f"the config must be a mapping of keys to values, not {_describe(config)}"], source)
+    config = _plain(config)
+    bad_numbers = _non_finite(config)
+    bad_paths = {p for p, _ in bad_numbers}
+    validator = _Validator(schema)
+    errors = [e for e in validator.iter_errors(config) if tuple(e.absolute_path) not in bad_paths]
+    errors.sort(key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+    lines = [m for _, m in bad_numbers] + [_message(e) for e in errors]
+    if lines:
+        raise _fail(lines, source)
+    _fill_defaults(config, schema, schema)  # config is our own copy (_plain)
     problems = _cross_checks(config)
     if problems:
-        raise ConfigError("\n".join(problems))
+        raise _fail(problems, source)
     return config
 
 
-def load(path: Path | str) -> dict:
-    """Read a YAML config file and validate it (see :func:`validate`)."""
-    path = Path(path)
+def _plain(data: Any) -> Any:
+    """Plain dicts and lists (Snakemake hands over OrderedDicts and immutable maps)."""
+    if isinstance(data, Mapping):
+        return {k: _plain(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_plain(v) for v in data]
+    return data
+
+
+def merge(base: dict, update: Mapping) -> dict:
+    """``update`` merged into ``base`` recursively (mappings merge, everything else replaces), in place."""
+    for key, value in update.items():
+        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            merge(base[key], value)
+        else:
+            base[key] = _plain(value)
+    return base
+
+
+def load(*paths: Path | str, overrides: Mapping | None = None) -> dict:
+    """Read YAML config file(s), merge them (later files win, key by key) and validate (see :func:`validate`).
+
+    ``overrides`` (Snakemake's ``--config key=value`` pairs) are merged in last.
+    """
+    if not paths:
+        raise ConfigError("no config file given")
+    data: dict = {}
+    for path in paths:
+        part = read_yaml(path)
+        if len(paths) > 1 or overrides:
+            if part is None or not isinstance(part, Mapping):
+                validate(part, source=str(display_path(path)))  # raises the empty / not-a-mapping message
+            merge(data, part)
+        else:
+            data = part
+    if overrides:
+        merge(data, overrides)
+    sources = [str(display_path(p)) for p in paths] + (["--config"] if overrides else [])
+    return validate(data, source=" + ".join(sources))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m initstudy.config FILE...``: check config files; exit 1 with one line per problem."""
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help"):
+        print("usage: python -m initstudy.config CONFIG.yaml [MORE.yaml ...]  (files merge in order, like --configfile)")
+        return 0 if argv else 2
     try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
-    return validate(data)
+        config = load(*argv)
+    except ConfigError as exc:
+        sys.stderr.write(f"initstudy: invalid config:\n{exc}\n")
+        return 1
+    from .grid import experiment_runs
+
+    n = sum(len(experiment_runs(name, exp)) for name, exp in config["experiments"].items())
+    print(f"{' + '.join(argv)}: ok ({len(config['experiments'])} experiments, {n} runs)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

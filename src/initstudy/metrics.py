@@ -53,7 +53,7 @@ def safe_mean(M: Array) -> Array:
 def numerical_rank(M: Array) -> Array:
     """Numerical rank per run of ``M (R, a, b)`` (numpy's default tolerance, relative to the largest singular value)."""
     s, s1 = _scale(M)
-    return np.linalg.matrix_rank((M / s1).astype(np.float64)).astype(np.int16)
+    return np.linalg.matrix_rank(np.nan_to_num((M / s1).astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)).astype(np.int16)
 
 
 def accuracy(z: Array, y: Array) -> Array:

@@ -4,12 +4,16 @@ The schemas live in ``workflow/schemas/<table>.schema.yaml`` (column name, type,
 :func:`write_table` refuses a frame whose columns or dtypes differ from its schema, and writes
 through a temporary file renamed into place, so a killed job never leaves a partial file under
 the final name. :func:`read_table` turns a corrupted or truncated file into an error that names
-the file and says how to recover.
+the file and says how to recover; inside a Snakemake ``script:`` that error is printed as that one
+message, without a Python traceback (see :func:`_script_excepthook`).
 """
 
 from __future__ import annotations
 
+import functools
+import glob
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -35,6 +39,23 @@ class TableError(RuntimeError):
     """A table that cannot be read, or does not match its declared schema."""
 
 
+def _script_excepthook(previous):
+    """An excepthook printing an uncaught :class:`TableError` as its message alone (it names the file
+    and the fix; the stack of a rule script adds nothing), and anything else as before."""
+
+    def hook(kind, exc, tb):
+        if issubclass(kind, TableError):
+            sys.stderr.write(f"initstudy: {exc}\n")
+        else:
+            previous(kind, exc, tb)
+
+    return hook
+
+
+if getattr(sys.modules.get("__main__"), "snakemake", None) is not None:  # running as a rule's script:
+    sys.excepthook = _script_excepthook(sys.excepthook)
+
+
 def table_schema(name: str) -> dict:
     """The declared schema of table ``name`` (``{"columns": {col: {"type", "description"}}}``)."""
     with open(SCHEMA_DIR / f"{name}.schema.yaml") as fh:
@@ -53,24 +74,52 @@ def to_arrow(df: pd.DataFrame, name: str) -> pa.Table:
     if want != have:
         missing = [c for c in want if c not in have]
         extra = [c for c in have if c not in want]
-        raise TableError(f"table '{name}' does not match workflow/schemas/{name}.schema.yaml: missing {missing}, unexpected {extra}")
+        raise TableError(
+            f"table '{name}' does not match workflow/schemas/{name}.schema.yaml: missing {missing}, unexpected {extra}"
+        )
     try:
         return pa.Table.from_pandas(df, schema=schema, preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise TableError(f"table '{name}' has a column of the wrong type: {exc}") from None
 
 
-def atomic_path(path: Path | str):
-    """A temporary path beside ``path`` (same file system, so ``os.replace`` is atomic)."""
+def atomic_path(path: Path | str) -> Path:
+    """A temporary path beside ``path`` (same file system, so ``os.replace`` is atomic).
+
+    The name keeps the target's suffix (``.x.png.k3j2.tmp.png``), so writers that pick a format
+    from the extension (matplotlib's ``savefig``) work on it.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes it 0600; the renamed file gets the usual mode
+    finally:
+        os.close(fd)
     return Path(tmp)
 
 
+@functools.cache
+def _umask() -> int:
+    mask = os.umask(0o022)  # the only way to read it is to set it
+    os.umask(mask)
+    return mask
+
+
+def stale_temporaries(path: Path | str) -> list[Path]:
+    """Temporary files of ``path`` left behind by a writer that was killed (SIGKILL skips cleanup)."""
+    path = Path(path)
+    return sorted(path.parent.glob(f".{glob.escape(path.name)}.*.tmp{glob.escape(path.suffix)}"))
+
+
 def write_atomic(path: Path | str, write) -> None:
-    """Call ``write(tmp_path)`` and rename the result to ``path``; remove the temporary file on failure."""
+    """Call ``write(tmp_path)`` and rename the result to ``path``; remove the temporary file on failure.
+
+    Temporaries of ``path`` left by an earlier, killed writer are removed first (one job at a time
+    writes a given output, so they cannot belong to a live writer).
+    """
+    for stale in stale_temporaries(path):
+        stale.unlink(missing_ok=True)
     tmp = atomic_path(path)
     try:
         write(tmp)
@@ -81,19 +130,50 @@ def write_atomic(path: Path | str, write) -> None:
 
 
 def write_table(df: pd.DataFrame, path: Path | str, name: str) -> None:
-    """Check ``df`` against schema ``name`` and write it to ``path`` as Parquet, atomically."""
+    """Check ``df`` against schema ``name`` and write it to ``path`` as Parquet, atomically.
+
+    Every data page carries a CRC checksum, so :func:`read_table` detects a flipped bit instead of
+    returning wrong numbers.
+    """
     table = to_arrow(df, name)
-    write_atomic(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+    write_atomic(path, lambda tmp: pq.write_table(table, tmp, compression="zstd", write_page_checksum=True))
 
 
-def read_table(path: Path | str, columns: list[str] | None = None) -> pd.DataFrame:
-    """Read a Parquet file; a corrupted or truncated one raises :class:`TableError` naming it."""
+RECOVER = "Delete it and rerun snakemake, which rebuilds it from its inputs."
+
+
+def read_table(path: Path | str, columns: list[str] | None = None, name: str | None = None) -> pd.DataFrame:
+    """Read a Parquet file; a missing, corrupted or truncated one raises :class:`TableError` naming it.
+
+    Page checksums are verified, so a flipped bit is an error, not a wrong number. With ``name``,
+    the file's columns and types must also match schema ``name`` (a file written by an older
+    version of the pipeline is refused rather than half-read).
+    """
     path = Path(path)
     try:
-        return pq.read_table(path, columns=columns).to_pandas()
+        schema = pq.read_schema(path)
+        if name is not None:
+            _check_schema(path, schema, name)
+        missing = [c for c in columns or [] if c not in schema.names]
+        if missing:
+            raise TableError(f"{path}: has no column {', '.join(map(repr, missing))}; its columns: {', '.join(schema.names)}")
+        return pq.read_table(path, columns=columns, page_checksum_verification=True).to_pandas()
+    except TableError:
+        raise
     except FileNotFoundError:
         raise TableError(f"{path}: missing; run snakemake to build it") from None
+    except IsADirectoryError:
+        raise TableError(f"{path}: is a directory, not a Parquet file. {RECOVER}") from None
+    except PermissionError:
+        raise TableError(f"{path}: cannot be read (permission denied)") from None
     except (pa.ArrowException, OSError, ValueError) as exc:
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0].replace(f"Could not open Parquet input source '{path}': ", "")
+        raise TableError(f"{path}: corrupted or truncated Parquet file ({reason}). {RECOVER}") from None
+
+
+def _check_schema(path: Path, have: pa.Schema, name: str) -> None:
+    want = arrow_schema(name)
+    if list(have.names) != list(want.names) or any(have.field(c).type != want.field(c).type for c in want.names):
         raise TableError(
-            f"{path}: corrupted or truncated Parquet file ({exc}). Delete it and rerun snakemake, which rebuilds it from its inputs."
-        ) from None
+            f"{path}: columns or types differ from workflow/schemas/{name}.schema.yaml (written by another version?). {RECOVER}"
+        )

@@ -120,6 +120,12 @@ def measure(W, b, P, X, y, Xt, yt, act, thr: float, exact: bool) -> tuple[dict[s
     return run, layer
 
 
+def _restore(params: list[Array], saved: list[Array], which: Array) -> None:
+    """Put the runs ``which`` of every parameter array back to their ``saved`` values."""
+    for cur, old in zip(params, saved):
+        cur[which] = old[which]
+
+
 def _finite(arrays: list[Array]) -> Array:
     ok = np.ones(len(arrays[0]), dtype=bool)
     for a in arrays:
@@ -158,18 +164,20 @@ def train(
     runs_log: dict[str, list[Array]] = {k: [] for k in RUN_COLUMNS}
     layers_log: dict[str, list[Array]] = {k: [] for k in LAYER_COLUMNS}
     diverged = np.zeros(R, dtype=bool)
-    snapshot = None
+    snapshot = frozen = None  # last logged state; the state diverged runs are held at
     with np.errstate(all="ignore"):
         for t in range(iterations + 1):
             P = forward_backward(W, b, X, y, act, exact)
             if t in log_set:
+                if diverged.any():  # lr 0 times a non-finite gradient is NaN: put frozen runs back
+                    _restore(W + b, frozen, diverged)
+                    P = forward_backward(W, b, X, y, act, exact)
                 loss = bce_from_logits(P.Z[-1], y)
-                ok = _finite(W + b + P.dW + P.db) & np.isfinite(loss)
-                bad = ~ok & ~diverged
+                bad = ~(_finite(W + b + P.dW + P.db) & np.isfinite(loss)) & ~diverged
                 if bad.any():
                     if snapshot is not None:
-                        for cur, old in zip(W + b, snapshot):
-                            cur[bad] = old[bad]
+                        _restore(W + b, snapshot, bad)
+                    frozen = [p.copy() for p in W + b]
                     diverged |= bad
                     lr[diverged] = 0.0
                     P = forward_backward(W, b, X, y, act, exact)
@@ -184,6 +192,8 @@ def train(
                 for Wl, bl, dW, db in zip(W, b, P.dW, P.db):
                     Wl -= lr * dW
                     bl -= lr * db
+    if diverged.any():
+        _restore(W + b, frozen, diverged)
     hist.run = {k: np.stack(v) for k, v in runs_log.items()}
     hist.layer = {k: np.stack(v) for k, v in layers_log.items()}
     return hist

@@ -11,7 +11,9 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUME
     os.environ[_var] = "1"
 
 try:
-    config = cfg.validate(config)
+    # The config file(s) re-read by initstudy.config: errors name the file, and a key given twice
+    # is refused (YAML, and so Snakemake, silently keeps the last one).
+    config = cfg.load(*workflow.configfiles, overrides=workflow.config_settings.config)
 except cfg.ConfigError as _err:
     sys.stderr.write(f"initstudy: invalid config:\n{_err}\n")
     sys.exit(1)
