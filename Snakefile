@@ -18,6 +18,9 @@ if not workflow.overwrite_configfiles:
     configfile: "config/config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 
 include: "workflow/rules/common.smk"
 
