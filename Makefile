@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 study: $(STAMP)
+	@echo "initstudy: running $(CONFIG) (results/, report/index.html)"
 	$(BIN)/python -m initstudy.config $(CONFIG)
 	$(BIN)/snakemake --profile workflow/profiles/default --cores $(CORES) --configfile $(CONFIG)
 
