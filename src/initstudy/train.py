@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import metrics as M
-from .inits import BIAS_INITS, INITS
+from .inits import BIAS_INITS, INITS, SYMMETRIC_INITS
+from .fast import FastSteps
 from .mlp import ACTIVATIONS, bce_from_logits, forward, forward_backward, sigmoid
 
 Array = np.ndarray
@@ -147,11 +148,14 @@ def train(
     log_at: Array,
     saturation_threshold: float = 0.1,
     exact: bool = False,
+    fast: bool = False,
 ) -> History:
     """Train ``R`` nets (stacked ``W``, ``b``) by full-batch gradient descent and log diagnostics.
 
     ``X (n_x, m)``, ``y (m,)``; ``lr (R,)``; ``log_at`` sorted iterations in ``[0, iterations]``.
-    ``W`` and ``b`` are updated in place.
+    ``W`` and ``b`` are updated in place. Every logged state is measured with the plain passes
+    of :mod:`initstudy.mlp`; the steps between two logged iterations use them too, or, with
+    ``fast=True`` (nets with a hidden layer), :class:`initstudy.fast.FastSteps`.
     """
     act = ACTIVATIONS[activation]
     dtype = W[0].dtype
@@ -159,41 +163,49 @@ def train(
     y, yt = y.astype(dtype), y_test.astype(dtype)
     R = len(W[0])
     lr = np.asarray(lr, dtype=dtype).reshape(R, 1, 1).copy()
-    log_set = set(int(t) for t in log_at)
-    hist = History(iterations=np.asarray(sorted(log_set)))
+    log_list = sorted(set(int(t) for t in log_at) | {0})
+    hist = History(iterations=np.asarray(log_list))
     runs_log: dict[str, list[Array]] = {k: [] for k in RUN_COLUMNS}
     layers_log: dict[str, list[Array]] = {k: [] for k in LAYER_COLUMNS}
     diverged = np.zeros(R, dtype=bool)
     snapshot = frozen = None  # last logged state; the state diverged runs are held at
+    stepper = FastSteps(W, b, X, y, lr.ravel(), activation) if fast and len(W) > 1 else None
+    done = 0
     with np.errstate(all="ignore"):
-        for t in range(iterations + 1):
+        for t in log_list:
+            if stepper is not None:
+                stepper.run(t - done)
+                for cur, new in zip(W + b, sum(stepper.get_params(), [])):
+                    cur[...] = new
+            else:
+                for _ in range(t - done):
+                    P = forward_backward(W, b, X, y, act, exact)
+                    for Wl, bl, dW, db in zip(W, b, P.dW, P.db):
+                        Wl -= lr * dW
+                        bl -= lr * db
+            done = t
+            if diverged.any():  # lr 0 times a non-finite gradient is NaN: put frozen runs back
+                _restore(W + b, frozen, diverged)
             P = forward_backward(W, b, X, y, act, exact)
-            if t in log_set:
-                if diverged.any():  # lr 0 times a non-finite gradient is NaN: put frozen runs back
-                    _restore(W + b, frozen, diverged)
-                    P = forward_backward(W, b, X, y, act, exact)
-                loss = bce_from_logits(P.Z[-1], y)
-                bad = ~(_finite(W + b + P.dW + P.db) & np.isfinite(loss)) & ~diverged
-                if bad.any():
-                    if snapshot is not None:
-                        _restore(W + b, snapshot, bad)
-                    frozen = [p.copy() for p in W + b]
-                    diverged |= bad
-                    lr[diverged] = 0.0
-                    P = forward_backward(W, b, X, y, act, exact)
-                run, layer = measure(W, b, P, X, y, Xt, yt, act, saturation_threshold, exact)
-                run["diverged"] = diverged.copy()
-                for k, v in run.items():
-                    runs_log[k].append(np.nan_to_num(np.asarray(v, dtype=np.float64)) if k != "diverged" else v)
-                for k, v in layer.items():
-                    layers_log[k].append(np.nan_to_num(np.asarray(v, dtype=np.float64)) if v else np.zeros((0, R)))
-                snapshot = [p.copy() for p in W + b]
-            if t < iterations:
-                for Wl, bl, dW, db in zip(W, b, P.dW, P.db):
-                    Wl -= lr * dW
-                    bl -= lr * db
-    if diverged.any():
-        _restore(W + b, frozen, diverged)
+            loss = bce_from_logits(P.Z[-1], y)
+            bad = ~(_finite(W + b + P.dW + P.db) & np.isfinite(loss)) & ~diverged
+            if bad.any():
+                if snapshot is not None:
+                    _restore(W + b, snapshot, bad)
+                frozen = [p.copy() for p in W + b]
+                diverged |= bad
+                lr[diverged] = 0.0
+                P = forward_backward(W, b, X, y, act, exact)
+            run, layer = measure(W, b, P, X, y, Xt, yt, act, saturation_threshold, exact)
+            run["diverged"] = diverged.copy()
+            for k, v in run.items():
+                runs_log[k].append(np.nan_to_num(np.asarray(v, dtype=np.float64)) if k != "diverged" else v)
+            for k, v in layer.items():
+                layers_log[k].append(np.nan_to_num(np.asarray(v, dtype=np.float64)) if v else np.zeros((0, R)))
+            snapshot = [p.copy() for p in W + b]
+            if stepper is not None:
+                stepper.set_params(W, b)
+                stepper.set_lr(lr.ravel())
     hist.run = {k: np.stack(v) for k, v in runs_log.items()}
     hist.layer = {k: np.stack(v) for k, v in layers_log.items()}
     return hist
@@ -216,12 +228,38 @@ def run_cell(runs: list[dict], data: dict[str, Array], *, iterations: int, log_p
     y_all = np.asarray(data["y"], dtype=np.float64)
     X, y = X_all[:, train_mask], y_all[train_mask]
     Xt, yt = X_all[:, ~train_mask], y_all[~train_mask]
-    W, b = init_params(runs, X.shape[0], width, depth, np.dtype(dtype))
+    dt = np.dtype(dtype)
+    W, b = init_params(runs, X.shape[0], width, depth, dt)
+    lr = np.array([r["lr"] for r in runs])
     log_at = log_iterations(iterations, log_points)
-    hist = train(X, y, Xt, yt, W, b, activation=activation, lr=np.array([r["lr"] for r in runs]), iterations=iterations,
-                 log_at=log_at, saturation_threshold=saturation_threshold, exact=exact)  # fmt: skip
+    # Symmetric inits (and exact=True) take the plain, unit-exact steps; the rest the fast ones.
+    # Runs train in cache-sized chunks; which chunk a run lands in does not change its numbers.
+    plain = np.array([exact or r["init"] in SYMMETRIC_INITS for r in runs])
+    size = chunk_size(max(width, 1), X.shape[1], dt)
+    hist = History(iterations=np.asarray(log_at))
+    for path in (True, False):
+        idx = np.flatnonzero(plain == path)
+        for lo in range(0, len(idx), size):
+            sel = idx[lo : lo + size]
+            Wc, bc = [w[sel] for w in W], [v[sel] for v in b]
+            h = train(X, y, Xt, yt, Wc, bc, activation=activation, lr=lr[sel], iterations=iterations, log_at=log_at,
+                      saturation_threshold=saturation_threshold, exact=exact, fast=not path)  # fmt: skip
+            for full, part in zip(W + b, Wc + bc):
+                full[sel] = part
+            for table, part in ((hist.run, h.run), (hist.layer, h.layer)):
+                for k, v in part.items():
+                    table.setdefault(k, np.zeros(v.shape[:-1] + (len(runs),), v.dtype))[..., sel] = v
     run_cols, layer_cols = history_columns(runs, hist, iterations)
     return run_cols, layer_cols, param_columns(runs, W, b, iterations, hist.run["diverged"][-1])
+
+
+CHUNK_BYTES = 512 * 1024
+"""About the working set of one chunk of runs (one hidden activation array): an L2 cache's worth."""
+
+
+def chunk_size(width: int, m: int, dtype: np.dtype) -> int:
+    """Runs per chunk: enough to amortise numpy's per-call cost, few enough to stay in cache."""
+    return max(4, CHUNK_BYTES // (width * m * np.dtype(dtype).itemsize))
 
 
 def run_shard(runs: list[dict], datasets: dict[str, dict[str, Array]], **settings) -> tuple[dict, dict, dict]:
