@@ -459,7 +459,7 @@ def test_evaluate_claims_on_quick_results(tmp_path):
     )
     table = read_table(out)
     assert list(table.columns) == list(C.COLUMNS)
-    assert list(table["claim_id"]) == [f"L{i:02d}" for i in range(1, 15)]
+    assert list(table["claim_id"]) == [f"L{i:02d}" for i in range(1, 15)] + [f"B{i:02d}" for i in range(1, 5)]
     assert set(table["verdict"]) <= set(C.VERDICTS)
     for row in table.itertuples():
         json.loads(row.details)
@@ -468,3 +468,133 @@ def test_evaluate_claims_on_quick_results(tmp_path):
     assert decided["value"].notna().all()
     # the mathematical facts hold on correct data
     assert (table.set_index("claim_id").loc[["L02", "L03"], "verdict"] == "holds").all()
+
+
+# --- B01-B04: the questions beyond the lecture ----------------------------------------------------
+
+
+def constant_runs(constants=(0.5, 2.0), widths=(1, 4), gap=0.0, rank=1, bad_scale=None):
+    """Layer rows of constant-init runs in symmetry and long, and zero/constant loss curves."""
+    layers, metrics = [], []
+    for exp, c, act, w in itertools.product(("symmetry", "long"), constants, ("tanh", "relu"), widths):
+        for it in (0, 10, 100):
+            g = gap if (bad_scale is None or (c == bad_scale and it == 100)) else 0.0
+            gaps = {k: g for k in C.GAPS}
+            layers.append(dict(experiment=exp, init="constant", scale=c, activation=act, width=w, iteration=it,
+                               rank_w=rank, rank_act=1, **gaps))  # fmt: skip
+            metrics.append(dict(experiment=exp, init="constant", scale=c, activation=act, width=w, iteration=it,
+                                loss=0.9 - 0.002 * it))  # fmt: skip
+    for act in ("tanh", "relu"):
+        for it in (0, 10, 100):
+            metrics.append(dict(experiment="symmetry", init="zeros", scale=0.0, activation=act, iteration=it, loss=LN2))
+    return metrics, layers
+
+
+def test_b01():
+    out = judge("B01", *constant_runs())
+    assert out["verdict"] == "holds" and out["value"] == 0.0
+    assert "never leave loss ln 2" in out["note"]
+    assert judge("B01", *constant_runs(gap=1e-6, bad_scale=2.0))["verdict"] == "fails"  # one gap, one constant, at the end
+    assert judge("B01", *constant_runs(gap=1e-15))["verdict"] == "holds"  # round-off is tolerated
+    assert judge("B01", *constant_runs(rank=2))["verdict"] == "fails"
+    assert judge("B01", *constant_runs(constants=(0.5,)))["verdict"] == "inconclusive"  # one constant is not "any"
+    assert judge("B01", *constant_runs(widths=(1,)))["verdict"] == "inconclusive"  # no pair of units
+
+
+def bias_only_runs(n_seeds=5, relu_rank=2, acc_drop=lambda act, s: 0.0, scales=(0.01, 1.0)):
+    """W = 0 with random biases (rank trajectory per activation) and the lecture's init for comparison."""
+    layers, metrics = [], []
+    for act, s in itertools.product(("tanh", "relu"), seeds(n_seeds)):
+        base = dict(experiment="bias_only", activation=act, seed=s)
+        for bs in scales:
+            for it in (0, 1, 2, 3, 10, 100):
+                gap = 0.0 if it < 2 else 0.1
+                rank = 0 if it < 2 else 1 if it == 2 else (2 if act == "tanh" else relu_rank)
+                layers.append(dict(base, init="zeros", scale=0.0, bias_init="normal", bias_scale=bs, iteration=it,
+                                   gap_w=gap, rank_w=rank, saturation=0.5 if act == "relu" else 0.0))  # fmt: skip
+            metrics.append(
+                dict(base, init="zeros", scale=0.0, bias_init="normal", bias_scale=bs, test_acc=0.9 - acc_drop(act, s))
+            )
+        metrics.append(dict(base, test_acc=0.9 + 0.001 * (s % 3)))  # normal 0.01, b = 0 (the defaults)
+    return metrics, layers
+
+
+def test_b02():
+    out = judge("B02", *bias_only_runs())
+    assert out["verdict"] == "holds"
+    assert "rank 2 at iteration 3" in out["note"]
+    out = judge("B02", *bias_only_runs(relu_rank=1))  # relu units stay proportional: W1 never reaches rank 2
+    assert out["verdict"] == "fails" and out["value"] == 0.0 and "full rank (worst cell: relu): fails" in out["note"]
+    assert judge("B02", *bias_only_runs(acc_drop=lambda a, s: 0.1 if a == "relu" else 0.0))["verdict"] == "fails"
+    assert judge("B02", *bias_only_runs(n_seeds=2))["verdict"] == "inconclusive"
+    straddle = judge("B02", *bias_only_runs(n_seeds=8, acc_drop=lambda a, s: 0.06 * (s % 2)))  # mean drop 0.03 = margin
+    assert straddle["verdict"] == "inconclusive"
+
+
+SQRT2 = 1.4142
+
+
+def edge_runs(n_seeds=5, shift=1.0, train_shift=None, trains=True, depth=8):
+    """Signal at init and trained accuracy over sigma_w, with the optimum at ``shift`` x the critical value."""
+    train_shift = shift if train_shift is None else train_shift
+    layers, metrics = [], []
+    for act, crit in (("tanh", 1.0), ("relu", SQRT2)):
+        for f, s in itertools.product((0.25, 0.5, 1.0, 2.0, 4.0), seeds(n_seeds)):
+            sigma = crit * f
+            x = np.log10(f / shift)  # < 0: ordered (the signal fades), > 0: chaotic (the gradient explodes)
+            noise = 0.01 * (s % 3)
+            base = dict(activation=act, init="lecun_normal", scale=sigma, seed=s, width=8)
+            for layer in range(1, depth + 1):
+                fwd = 3.0 * min(x, 0.0) * (layer - 1) + noise
+                bwd = 3.0 * max(x, 0.0) * (depth - layer)
+                layers.append(dict(base, experiment="edge_signal", depth=depth, iteration=0, layer=layer,
+                                   act_std=0.5 * 10**fwd, grad_norm_w=0.1 * 10**bwd))  # fmt: skip
+            for d in (2, depth):
+                best = abs(np.log10(f / train_shift)) < 1e-9
+                acc = (0.9 if best or d == 2 else 0.7) - noise if trains else 0.5
+                metrics.append(dict(base, experiment="edge_train", depth=d, train_acc=acc, test_acc=acc))
+    return metrics, layers
+
+
+def test_b03():
+    out = judge("B03", *edge_runs())
+    assert out["verdict"] == "holds" and abs(out["value"]) < 1e-3
+    assert judge("B03", *edge_runs(shift=2.0))["verdict"] == "fails"  # both optima a factor 2 above critical
+    out = judge("B03", *edge_runs(train_shift=4.0))  # signal at critical, training best far above it
+    assert out["verdict"] == "fails"
+    assert "(worst cell: relu): holds; the deepest net trains best" in out["note"] and out["note"].endswith("fails.")
+    assert judge("B03", *edge_runs(n_seeds=2))["verdict"] == "inconclusive"
+    out = judge("B03", *edge_runs(trains=False))  # no sigma_w trains the deepest net: nothing to choose
+    assert out["verdict"] == "inconclusive" and "no sigma_w trains" in out["note"]
+
+
+def family_runs(n_seeds=6, shallow_diff=lambda act, scale, s: 0.0, signal_gap=0.0, acc_gap=0.0, depth=8):
+    """Gaussian/uniform pairs in families; orthogonal/LeCun pairs in edge_signal and edge_train."""
+    metrics, layers = [], []
+    for act, scale, s in itertools.product(("tanh", "relu"), (0.01, 1.0, 100.0), seeds(n_seeds)):
+        base = dict(experiment="families", activation=act, scale=scale, seed=s)
+        acc = 0.85 + 0.004 * (s % 3)
+        metrics.append(dict(base, init="normal", test_acc=acc))
+        metrics.append(dict(base, init="uniform", test_acc=acc - shallow_diff(act, scale, s)))
+    for (act, scale), init, s in itertools.product(
+        (("tanh", 1.0), ("relu", SQRT2)), ("orthogonal", "lecun_normal"), seeds(n_seeds)
+    ):
+        base = dict(activation=act, init=init, scale=scale, seed=s, width=8, depth=depth)
+        gap = signal_gap if init == "orthogonal" else 0.0
+        for layer in range(1, depth + 1):
+            std = 0.5 * 10 ** (-(0.1 + 0.001 * (s % 3)) * (layer - 1) + gap * (layer - 1) / (depth - 1))
+            layers.append(dict(base, experiment="edge_signal", iteration=0, layer=layer, act_std=std))
+        acc = 0.85 + 0.004 * (s % 3) + (acc_gap if init == "orthogonal" else 0.0)
+        metrics.append(dict(base, experiment="edge_train", train_acc=acc))
+    return metrics, layers
+
+
+def test_b04():
+    assert judge("B04", *family_runs())["verdict"] == "holds"
+    out = judge("B04", *family_runs(signal_gap=1.0))  # orthogonal keeps ten times the signal
+    assert out["verdict"] == "fails" and "keep the same signal" in out["note"]
+    assert judge("B04", *family_runs(shallow_diff=lambda a, sc, s: 0.1))["verdict"] == "fails"  # uniform 0.1 worse everywhere
+    out = judge("B04", *family_runs(shallow_diff=lambda a, sc, s: 0.3 if sc == 100.0 else 0.0))  # one scale apart
+    assert out["verdict"] == "fails" and "no single scale shows normal and uniform apart: fails" in out["note"]
+    assert judge("B04", *family_runs(acc_gap=0.2))["verdict"] == "fails"
+    assert judge("B04", *family_runs(n_seeds=2))["verdict"] == "inconclusive"

@@ -1,4 +1,5 @@
-"""Verdicts on the lecture's claims (L01-L14), computed from the metric tables by declared rules.
+"""Verdicts on the lecture's claims (L01-L14) and the questions beyond it (B01-B04), computed from the metric
+tables by declared rules.
 
 A rule is data (``config/claims.yaml``, schema ``workflow/schemas/claims.schema.yaml``): the
 metric, the statistic over seeds, the threshold or equivalence margin and the interval method.
@@ -1306,6 +1307,554 @@ def evaluate_l14(data: Data, rule: dict) -> Outcome:
     return Outcome([test], n_runs(fb), note, details)
 
 
+# ---------------------------------------------------------------------------------------------
+# Beyond the lecture (B01-B04): questions the lecture does not ask, judged the same way
+
+N_INPUTS = 2  # every dataset is 2-D, so W1 (width x 2) has rank at most 2
+
+
+def _as_list(value) -> list:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _near(series: pd.Series, value: float, rtol: float = 1e-3) -> pd.Series:
+    """Rows whose value is ``value`` to a relative tolerance (grids write sqrt 2 as 1.4142)."""
+    return pd.Series(np.isclose(series.to_numpy(dtype=np.float64), value, rtol=rtol, atol=0), index=series.index)
+
+
+def _first_at(lay: pd.DataFrame, hit: pd.Series) -> pd.Series:
+    """Per run (index: RUN columns): the first logged iteration where ``hit`` is true; inf if never."""
+    runs = lay[RUN].drop_duplicates().set_index(RUN).index
+    first = lay[hit].groupby(RUN)["iteration"].min()
+    return first.reindex(runs).astype(np.float64).fillna(np.inf)
+
+
+_SEVERITY = {"fails": 0, "inconclusive": 1, "holds": 2}
+
+
+def _slack(t: Check) -> float:
+    """How far a check's interval lies inside the side its claim predicts (negative: outside; -inf: undecided)."""
+    if not (np.isfinite(t.ci_low) and np.isfinite(t.ci_high)):
+        return -math.inf
+    if t.direction in ("above", "at_least"):
+        return t.ci_low - t.threshold
+    if t.direction in ("below", "at_most"):
+        return t.threshold - t.ci_high
+    return t.threshold - max(abs(t.ci_low), abs(t.ci_high))
+
+
+def worst_of(tests: dict[str, Check]) -> Check:
+    """One check standing for several cells: the combined verdict and the numbers of the cell that is worst for the
+    claim (a failing cell first, then the one with the least room inside its threshold), for any direction."""
+    cell, worst = min(tests.items(), key=lambda kv: (_SEVERITY[kv[1].verdict], _slack(kv[1])))
+    out = Check(
+        f"{worst.name} (worst cell: {cell})",
+        worst.statistic,
+        worst.value,
+        worst.ci_low,
+        worst.ci_high,
+        worst.threshold,
+        worst.direction,
+        worst.n,
+        worst.min_n,
+        reason=worst.reason,
+    )
+    out.verdict = combine(list(tests.values()))
+    if out.verdict != "inconclusive":
+        out.reason = ""
+    elif not out.reason:
+        out.reason = "; ".join(f"{k}: {t.reason}" for k, t in tests.items() if t.verdict == "inconclusive")
+    return out
+
+
+def _iter_text(v: float) -> str:
+    return "never" if not np.isfinite(v) else f"{v:.0f}"
+
+
+def evaluate_b01(data: Data, rule: dict) -> Outcome:
+    """Non-zero constant inits: every symmetry gap stays 0 and the hidden layer keeps rank <= 1, like zero init."""
+    exps = _as_list(rule["experiment"])
+    lay = select(data.layers, exps, init=rule["inits"])
+    wide = require(lay[lay["width"] >= rule["min_width"]], f"{rule['inits']} runs of width >= {rule['min_width']}")
+    nr = n_runs(wide)
+    metrics = rule["metrics"]
+    largest = float(wide[metrics].to_numpy().max())
+    t_gap = exact_check(
+        "every symmetry gap stays 0 with a constant init",
+        f"largest of {', '.join(metrics)} over every constant-init run (width >= {rule['min_width']}), "
+        "logged iteration and layer",
+        largest,
+        rule["tolerance"],
+        "at_most",
+        nr,
+        rule["min_runs"],
+    )
+    rank = float(wide[rule["rank_metrics"]].to_numpy().max())
+    t_rank = exact_check(
+        "the hidden layer keeps rank at most 1",
+        f"largest {' / '.join(rule['rank_metrics'])} of the constant-init runs",
+        rank,
+        rule["max_rank"],
+        "at_most",
+        nr,
+        rule["min_runs"],
+    )
+    constants = sorted({float(s) for s in wide["scale"]})
+    few = len(constants) < rule["min_constants"]
+    t_many = Check(
+        "several different constants",
+        "number of distinct constant values",
+        len(constants),
+        len(constants),
+        len(constants),
+        rule["min_constants"],
+        "at_least",
+        len(constants),
+        reason=f"only {len(constants)} constant(s) in the grid: too few to speak for any constant" if few else "",
+    )
+    per = wide.groupby(["experiment", "scale", "activation"])[metrics].max().max(axis=1)
+    details: dict = {
+        "largest gap by experiment, constant and activation": {
+            f"{e}, {_fmt_scale(s)}, {a}": float(v) for (e, s, a), v in per.items()
+        },
+        "constants": constants,
+        "widths": sorted(int(w) for w in wide["width"].unique()),
+        "last iteration": int(wide["iteration"].max()),
+    }
+    m = select(data.metrics, exps)
+    zero = m[m["init"] == rule["compare_init"]]
+    const = m[m["init"].isin(rule["inits"])]
+    note_zero = ""
+    if len(zero):
+        stuck = zero.groupby(RUN)["loss"].agg(lambda s: bool(np.all(np.abs(s - LN2) < 1e-12)))
+        zlay = select(data.layers, exps, init=rule["compare_init"])
+        zlay = zlay[zlay["width"] >= rule["min_width"]]
+        details[f"{rule['compare_init']} init: runs that never leave loss ln 2"] = f"{int(stuck.sum())} of {len(stuck)}"
+        if len(zlay):
+            details[f"{rule['compare_init']} init: largest gap"] = float(zlay[metrics].to_numpy().max())
+        note_zero = (
+            f" Zero is only the special case: {int(stuck.sum())} of {len(stuck)} zero-init runs never leave loss ln 2 "
+            "(on balanced classes the all-zero start is a stationary point where every gradient is exactly 0)"
+        )
+    if len(const):
+        start = at_init(const).set_index(RUN)["loss"]
+        end = final(const).set_index(RUN)["loss"]
+        fall = (start - end).dropna()
+        by = fall.groupby(level=["activation"]).median()
+        details["median loss fall from iteration 0, constant inits, by activation"] = {a: float(v) for a, v in by.items()}
+        note_zero += (
+            ("; " if note_zero else " ")
+            + f"constant-init runs do learn (median loss fall {float(fall.median()):.3g} nats; "
+            + ", ".join(f"{a} {v:.3g}" for a, v in by.items())
+            + f"), but only a function of rank {rank:.0f}: every unit stays a copy of the others"
+        )
+    note = (
+        f"Constants {', '.join(map(_fmt_scale, constants))} in {', '.join(sorted(set(wide['experiment'])))}: "
+        f"largest gap {largest:.3g} over {nr} runs (widths {details['widths']}), up to iteration "
+        f"{details['last iteration']:,}; largest rank {rank:.0f}." + (note_zero + "." if note_zero else "")
+    )
+    return Outcome([t_gap, t_rank, t_many], nr, note, details)
+
+
+def evaluate_b02(data: Data, rule: dict) -> Outcome:
+    """W = 0 with random biases: does W1 reach full rank, and does the net end as well as from the lecture's init?"""
+    exp = rule["experiment"]
+    acts = rule["activations"]
+    lay = select(data.layers, exp, layer=1, activation=acts)
+    lay = lay[lay["width"] >= 2]
+    zw = require(lay[(lay["init"] == rule["init"]) & (lay["bias_init"] == rule["bias_init"])], "W = 0 with random biases")
+    tol = rule["tolerance"]
+    full = np.minimum(zw["width"], N_INPUTS)
+    t_gap = _first_at(zw, zw["gap_w"] > tol)
+    t_rank = _first_at(zw, zw["rank_w"] >= full)
+    end = final(zw).set_index(RUN)
+    reached = (end["rank_w"] >= np.minimum(end.index.get_level_values("width"), N_INPUTS)).astype(np.float64)
+    rank_cells = {}
+    for act in acts:
+        r = reached[reached.index.get_level_values("activation") == act]
+        if len(r) == 0:
+            continue
+        rank_cells[act] = seed_check(
+            "W1 reaches full rank",
+            f"share of runs whose W1 has rank {N_INPUTS} at the last iteration (per seed, over bias scales)",
+            r.groupby(level="seed").mean(),
+            rule,
+            rule["min_share"],
+            "at_least",
+        )
+    if not rank_cells:
+        raise Insufficient(f"no W = 0 runs with activations {acts}")
+    t_full = worst_of(rank_cells)
+    metric = rule["metric"]
+    fin = final(select(data.metrics, exp, activation=acts))
+    zero_m = fin[(fin["init"] == rule["init"]) & (fin["bias_init"] == rule["bias_init"])]
+    rnd = fin[(fin["init"] == rule["reference_init"]) & scale_mask(fin["scale"], [rule["reference_scale"]])]
+    ref_m = rnd[rnd["bias_init"] == rule["reference_bias"]]
+    keys = ["dataset", "activation", "width", "depth", "seed", "lr"]
+    pairs = zero_m.merge(ref_m[[*keys, metric]], on=keys, suffixes=("", "_ref"))
+    ref_name = f"W {rule['reference_init']} {_fmt_scale(rule['reference_scale'])}, b {rule['reference_bias']}"
+    acc_cells = {}
+    for (act, bs), g in pairs.groupby(["activation", "bias_scale"]):
+        acc_cells[f"{act}, b std {_fmt_scale(bs)}"] = seed_check(
+            "ends as well as the lecture's init",
+            f"final {metric} (W = 0, random b) minus final {metric} ({ref_name}), paired by seed",
+            g.set_index("seed")[metric] - g.set_index("seed")[f"{metric}_ref"],
+            rule,
+            -rule["margin"],
+            "above",
+        )
+    t_acc = (
+        worst_of(acc_cells)
+        if acc_cells
+        else missing_check(
+            "ends as well as the lecture's init", metric, -rule["margin"], "above", f"no {ref_name} runs to compare with"
+        )
+    )
+    cell = ["activation", "bias_scale"]
+    times = pd.DataFrame({"t_gap": t_gap, "t_rank": t_rank}).reset_index()
+    tt = times.groupby(cell).agg(
+        t_gap=("t_gap", "median"), t_rank=("t_rank", "median"), never=("t_rank", lambda s: float(np.isinf(s).mean()))
+    )
+    sat0 = at_init(zw).groupby("activation")["saturation"].median()
+    sat1 = final(zw).groupby("activation")["saturation"].median()
+    med = pairs.groupby(cell).agg(zero=(metric, "median"), ref=(f"{metric}_ref", "median")) if len(pairs) else pd.DataFrame()
+    same_b = rnd[rnd["bias_init"] == rule["bias_init"]].groupby(cell)[metric].median()
+    details: dict = {
+        "median first iteration with gap_w > 0": {f"{a}, b std {_fmt_scale(s)}": r["t_gap"] for (a, s), r in tt.iterrows()},
+        f"median first iteration with rank_w = {N_INPUTS}": {
+            f"{a}, b std {_fmt_scale(s)}": r["t_rank"] for (a, s), r in tt.iterrows()
+        },
+        f"share of runs never reaching rank {N_INPUTS}": {
+            f"{a}, b std {_fmt_scale(s)}": r["never"] for (a, s), r in tt.iterrows()
+        },
+        "median saturated or inactive share of hidden units at init": {a: float(v) for a, v in sat0.items()},
+        "median saturated or inactive share at the last iteration": {a: float(v) for a, v in sat1.items()},
+    }
+    if len(med):
+        details[f"median final {metric}: W = 0 vs {ref_name}"] = {
+            f"{a}, b std {_fmt_scale(s)}": {"W = 0": r.zero, ref_name: r.ref} for (a, s), r in med.iterrows()
+        }
+    if len(same_b):
+        details[f"median final {metric}: random W with the same random biases"] = {
+            f"{a}, b std {_fmt_scale(s)}": float(v) for (a, s), v in same_b.items()
+        }
+    parts = []
+    for act in acts:
+        g = times[times["activation"] == act]
+        if g.empty:
+            continue
+        share = float(np.isfinite(g["t_rank"]).mean())
+        reach = (
+            f"at iteration {_iter_text(g['t_rank'].median())} (median) in {share:.0%} of runs"
+            if share >= 0.5
+            else f"in only {share:.0%} of runs"
+        )
+        text = (
+            f"{act}: gap_w leaves 0 at iteration {_iter_text(g['t_gap'].median())} (median), W1 reaches rank {N_INPUTS} {reach}"
+        )
+        if act in sat0.index and sat0[act] > 0:
+            text += f"; a median {sat0[act]:.0%} of its units start saturated or inactive ({sat1[act]:.0%} at the end)"
+        if len(med) and act in med.index.get_level_values(0):
+            mm = med.loc[act]
+            text += (
+                f"; median final {metric} {float(mm['zero'].min()):.3f}-{float(mm['zero'].max()):.3f} against "
+                f"{float(mm['ref'].iloc[0]):.3f} from the lecture's init"
+            )
+        parts.append(text)
+    note = (
+        "; ".join(parts) + ". Mechanism: with W1 = 0 and W2 = 0 the first update moves only the output layer (dW1 is "
+        "proportional to W2 = 0; dW2 is g(b1) times the mean output error, so W2's entries differ through b1); the "
+        "next update gives dW1 rows W2_i g'(b1_i) times one common vector (rank 1); rank 2 needs the per-unit factors "
+        "g'(z) to vary with x differently for each unit. A positively homogeneous unit (relu) never gets there: a unit "
+        "with b < 0 has z = b < 0 for every input and never receives a gradient, and the live units stay positive "
+        "multiples of one another, all parameters scaled by their bias, so W1 keeps rank 1 in exact arithmetic (a "
+        "rank of 2, if logged, is round-off at the rank tolerance). On balanced classes the random output bias b2 is "
+        "what starts it: with b2 = 0 the mean output error is 0 and W = 0 is a stationary point."
+    )
+    return Outcome([t_full, t_acc], n_runs(zw) + n_runs(ref_m), note, details)
+
+
+def _signal_table(lay: pd.DataFrame, init: str, act: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Deepest net of ``init``/``act`` at iteration 0: scales ``(S,)``, seeds, and per (seed, scale, D) the log10
+    change of the activation std from layer 1 to layer D (forward) and of the weight-gradient norm from the last
+    layer L down to layer L - D + 1 (backward), D = 1..L."""
+    d = lay[(lay["init"] == init) & (lay["activation"] == act)]
+    depth = int(d["depth"].max())
+    d = d[d["depth"] == depth]
+    act_std = d.pivot_table(index=["seed", "scale"], columns="layer", values="act_std")
+    grad = d.pivot_table(index=["seed", "scale"], columns="layer", values="grad_norm_w")
+    scales = np.sort(d["scale"].unique())
+    seeds = [s for s in sorted(d["seed"].unique()) if all((s, c) in act_std.index for c in scales)]
+    if not seeds:
+        raise Insufficient(f"no seed has every {init} scale for {act}")
+    idx = pd.MultiIndex.from_product([seeds, scales])
+    a = np.log10(np.maximum(act_std.reindex(idx).to_numpy(), 1e-300)).reshape(len(seeds), len(scales), depth)
+    g = np.log10(np.maximum(grad.reindex(idx).to_numpy(), 1e-300)).reshape(len(seeds), len(scales), depth)
+    fwd = a - a[:, :, :1]
+    bwd = g[:, :, ::-1] - g[:, :, -1:]  # D-th entry: layer L - D + 1 relative to layer L
+    return scales, np.asarray(seeds), fwd, bwd
+
+
+def signal_reach(fwd: np.ndarray, bwd: np.ndarray, limit: float) -> tuple[np.ndarray, np.ndarray]:
+    """Depth the signal reaches: layers before the first where forward or backward change exceeds ``limit`` decades.
+
+    ``fwd``, ``bwd``: ``(..., S, D)``; returns ``reach (..., S)`` and the worst change at that depth ``(..., S)``."""
+    worst = np.maximum(np.abs(fwd), np.abs(bwd))
+    out = worst > limit
+    reach = np.where(out.any(axis=-1), out.argmax(axis=-1), worst.shape[-1])  # layers 1..reach are within
+    at = np.take_along_axis(worst, np.maximum(reach - 1, 0)[..., None], axis=-1)[..., 0]
+    return reach, at
+
+
+def _pick_best(score: np.ndarray, tie: np.ndarray, scales: np.ndarray, critical: float) -> np.ndarray:
+    """Per row of ``score`` ``(..., S)``: the scale with the highest score, then the lowest ``tie``, then the one
+    farthest from ``critical`` (ties go against the claim)."""
+    far = np.abs(np.log10(scales / critical))
+    s2, t2 = np.reshape(score, (-1, len(scales))), np.reshape(tie, (-1, len(scales)))
+    best = np.array([scales[np.lexsort((-far, t, -s))[0]] for s, t in zip(s2, t2)])
+    return best.reshape(np.shape(score)[:-1])
+
+
+def _choice_check(name: str, statistic: str, point: float, boot: np.ndarray, rule: dict, margin: float, n: int) -> Check:
+    iv = rule["interval"]
+    if iv["method"] == "bootstrap" and len(boot) and n >= 2:
+        a = (1.0 - iv["level"]) / 2.0
+        lo, hi = (float(v) for v in np.quantile(boot, [a, 1.0 - a]))
+    else:
+        lo = hi = point
+    return Check(name, statistic, point, lo, hi, margin, "within", n, rule["min_seeds"])
+
+
+def _resamples(n: int, rule: dict) -> np.ndarray:
+    iv = rule["interval"]
+    if iv["method"] != "bootstrap" or n < 2:
+        return np.zeros((0, n), dtype=np.int64)
+    return np.random.default_rng(iv["seed"]).integers(0, n, (iv["resamples"], n))
+
+
+def evaluate_b03(data: Data, rule: dict) -> Outcome:
+    """Edge of chaos: the weight std whose signal reaches the most depth, and the one that trains the deepest net best,
+    lie within a factor of the mean-field critical value (tanh 1, relu sqrt 2)."""
+    init, factor = rule["init"], rule["factor"]
+    margin = float(np.log10(factor))
+    sig_lay = at_init(select(data.layers, rule["signal_experiment"], init=init))
+    fin = final(select(data.metrics, rule["train_experiment"], init=init))
+    sig_cells, train_cells, details = {}, {}, {}
+    reaches: dict[str, dict] = {}
+    best_train: dict[str, tuple[int, float]] = {}
+    nr = 0
+    for act, critical in rule["critical"].items():
+        name_s = f"signal reaches the most depth near sigma_w = {critical:.4g}"
+        stat_s = (
+            f"log10(best sigma_w / {critical:.4g}); best = most layers before the activation std (from layer 1) or the "
+            f"weight-gradient norm (from the last layer) changes by more than {rule['reach_log10']:g} decade(s)"
+        )
+        try:
+            require(sig_lay[sig_lay["activation"] == act], f"{init} {act} runs in {rule['signal_experiment']}")
+            scales, seeds, fwd, bwd = _signal_table(sig_lay, init, act)
+            reach, at = signal_reach(np.median(fwd, axis=0), np.median(bwd, axis=0), rule["reach_log10"])
+            best = float(_pick_best(reach, at, scales, critical))
+            idx = _resamples(len(seeds), rule)
+            boot = np.array([])
+            if len(idx):
+                r_b, a_b = signal_reach(np.median(fwd[idx], axis=1), np.median(bwd[idx], axis=1), rule["reach_log10"])
+                boot = np.log10(_pick_best(r_b, a_b, scales, critical) / critical)
+            sig_cells[act] = _choice_check(name_s, stat_s, float(np.log10(best / critical)), boot, rule, margin, len(seeds))
+            reaches[act] = {_fmt_scale(s): int(v) for s, v in zip(scales, reach)}
+            details[f"{act}: layers the signal reaches (of {fwd.shape[-1]}), by sigma_w"] = reaches[act]
+            details[f"{act}: median log10 change over {fwd.shape[-1]} layers (forward, backward), by sigma_w"] = {
+                _fmt_scale(s): [float(f), float(b)]
+                for s, f, b in zip(scales, np.median(fwd, axis=0)[:, -1], np.median(bwd, axis=0)[:, -1])
+            }
+            details[f"{act}: best sigma_w for signal"] = best
+        except Insufficient as exc:
+            sig_cells[act] = missing_check(name_s, stat_s, margin, "within", str(exc))
+        name_t = f"the deepest net trains best near sigma_w = {critical:.4g}"
+        stat_t = f"log10(best sigma_w / {critical:.4g}); best = highest median final {rule['metric']} at the deepest depth"
+        f = fin[fin["activation"] == act]
+        if f.empty:
+            train_cells[act] = missing_check(name_t, stat_t, margin, "within", f"no trained {init} {act} runs")
+            continue
+        nr += n_runs(f)
+        depth = int(f["depth"].max())
+        acc = f[f["depth"] == depth].pivot_table(index="seed", columns="scale", values=rule["metric"]).dropna()
+        scales_t = acc.columns.to_numpy(dtype=np.float64)
+        med = acc.median().to_numpy()
+        table = f.groupby(["depth", "scale"])[rule["metric"]].median()
+        details[f"{act}: median final {rule['metric']} by depth and sigma_w"] = {
+            str(d): {_fmt_scale(s): float(v) for s, v in g.droplevel(0).items()} for d, g in table.groupby(level=0)
+        }
+        if len(acc) == 0 or med.max() < rule["chance_plus"]:
+            train_cells[act] = missing_check(
+                name_t,
+                stat_t,
+                margin,
+                "within",
+                f"no sigma_w trains {act} at depth {depth} (median below {rule['chance_plus']:g})",
+            )
+            continue
+        best_t = float(_pick_best(med, np.zeros_like(med), scales_t, critical))
+        v = acc.to_numpy()
+        idx = _resamples(len(v), rule)
+        boot = np.array([])
+        if len(idx):
+            mb = np.median(v[idx], axis=1)
+            boot = np.log10(_pick_best(mb, np.zeros_like(mb), scales_t, critical) / critical)
+        train_cells[act] = _choice_check(
+            name_t + f" (depth {depth})", stat_t, float(np.log10(best_t / critical)), boot, rule, margin, len(v)
+        )
+        details[f"{act}: best sigma_w at depth {depth}"] = best_t
+        best_train[act] = (depth, best_t)
+    t_sig, t_train = worst_of(sig_cells), worst_of(train_cells)
+    nr += n_runs(sig_lay)
+    parts = []
+    for act, critical in rule["critical"].items():
+        bits = []
+        if act in reaches:
+            r = reaches[act]
+            bits.append(
+                f"signal reaches the most layers at sigma_w = {_fmt_scale(details[f'{act}: best sigma_w for signal'])} "
+                "(layers reached by sigma_w: " + ", ".join(f"{k}: {v}" for k, v in r.items()) + ")"
+            )
+        if act in best_train:
+            depth, best_t = best_train[act]
+            bits.append(f"the depth-{depth} net trains best at sigma_w = {_fmt_scale(best_t)}")
+        if bits:
+            parts.append(f"{act} (critical {critical:.4g}): " + "; ".join(bits))
+    note = (
+        "; ".join(parts)
+        + ". Mean-field theory puts the edge of chaos of a zero-bias net at sigma_w = 1 (tanh) and sqrt 2 (relu, He); "
+        "for tanh the critical point has no finite signal length (the activation std decays like a power of depth "
+        "there), so the best finite-depth sigma_w can sit a little above 1."
+    )
+    return Outcome([t_sig, t_train], nr, note, details)
+
+
+def evaluate_b04(data: Data, rule: dict) -> Outcome:
+    """Same variance, different family: Gaussian vs uniform (shallow) and orthogonal vs Gaussian (deep) are equivalent."""
+    metric, margin = rule["metric"], rule["margin"]
+    a_fam, b_fam = rule["shallow_inits"]
+    fin = final(select(data.metrics, rule["shallow_experiment"], init=[a_fam, b_fam]))
+    keys = ["dataset", "activation", "width", "depth", "scale", "bias_init", "bias_scale", "seed", "lr"]
+    pairs = fin[fin["init"] == a_fam].merge(fin[fin["init"] == b_fam][[*keys, metric]], on=keys, suffixes=("", "_b"))
+    pairs = pairs.assign(d=pairs[metric] - pairs[f"{metric}_b"])
+    stat = f"final {metric} ({a_fam} minus {b_fam}, same std, paired by seed)"
+    pooled, cells = {}, {}
+    for act, g in pairs.groupby("activation"):
+        wide = g.pivot_table(index="seed", columns="scale", values="d").dropna()
+        pooled[act] = seed_check(
+            f"{a_fam} and {b_fam} equivalent over the scale sweep",
+            f"{stat}, each seed's mean over the {wide.shape[1]} scales",
+            wide.mean(axis=1),
+            rule,
+            margin,
+            "within",
+        )
+        for s, gs in g.groupby("scale"):
+            cells[(act, float(s))] = seed_check("per scale", stat, gs.set_index("seed")["d"], rule, margin, "within")
+    if pooled:
+        t_pool = worst_of(pooled)
+        n_diff = sum(c.verdict == "fails" for c in cells.values())
+        t_scale = exact_check(
+            f"no single scale shows {a_fam} and {b_fam} apart",
+            f"(activation, scale) cells whose interval lies wholly outside +-{margin:g}",
+            n_diff,
+            0,
+            "at_most",
+            len(cells),
+        )
+    else:
+        t_pool = missing_check(
+            f"{a_fam} and {b_fam} equivalent over the scale sweep", stat, margin, "within", "no paired shallow runs"
+        )
+        t_scale = missing_check(f"no single scale shows {a_fam} and {b_fam} apart", stat, 0, "at_most", "no paired shallow runs")
+    a_deep, b_deep = rule["deep_inits"]
+    lay = at_init(select(data.layers, rule["signal_experiment"], init=[a_deep, b_deep]))
+    fin_d = final(select(data.metrics, rule["train_experiment"], init=[a_deep, b_deep]))
+    sig_cells, acc_cells, details = {}, {}, {}
+    for act, s in rule["deep_scales"].items():
+        sub = lay[(lay["activation"] == act) & _near(lay["scale"], s)]
+        if len(sub):
+            depth = int(sub["depth"].max())
+            sub = sub[sub["depth"] == depth]
+            std = sub.pivot_table(index="seed", columns=["init", "layer"], values="act_std")
+            ratio = {
+                i: np.log10(np.maximum(std[(i, depth)], 1e-300) / np.maximum(std[(i, 1)], 1e-300))
+                for i in (a_deep, b_deep)
+                if (i, depth) in std
+            }
+            if len(ratio) == 2:
+                sig_cells[act] = seed_check(
+                    f"{a_deep} and {b_deep} keep the same signal through {depth} layers",
+                    f"log10 of the activation std at layer {depth} over layer 1 at init, {a_deep} minus {b_deep} (scale {s:.4g})",
+                    (ratio[a_deep] - ratio[b_deep]),
+                    rule,
+                    float(np.log10(rule["signal_factor"])),
+                    "within",
+                )
+                details[f"{act}: median log10 std change over {depth} layers at init"] = {
+                    i: float(r.median()) for i, r in ratio.items()
+                }
+                per_layer = sub.groupby(["init", "layer"])["act_std"].median()
+                details[f"{act}: median activation std by layer at init"] = {
+                    i: {str(k): float(v) for k, v in g.droplevel(0).items()} for i, g in per_layer.groupby(level=0)
+                }
+        f = fin_d[(fin_d["activation"] == act) & _near(fin_d["scale"], s)]
+        if len(f):
+            depth = int(f["depth"].max())
+            acc = f[f["depth"] == depth].pivot_table(index="seed", columns="init", values=rule["deep_metric"])
+            if {a_deep, b_deep} <= set(acc.columns):
+                acc_cells[act] = seed_check(
+                    f"{a_deep} and {b_deep} train the depth-{depth} net equally well",
+                    f"final {rule['deep_metric']} at depth {depth}, {a_deep} minus {b_deep} (scale {s:.4g}), paired by seed",
+                    acc[a_deep] - acc[b_deep],
+                    rule,
+                    rule["deep_margin"],
+                    "within",
+                )
+                details[f"{act}: median final {rule['deep_metric']} at depth {depth}"] = {
+                    i: float(acc[i].median()) for i in (a_deep, b_deep)
+                }
+    t_sig = (
+        worst_of(sig_cells)
+        if sig_cells
+        else missing_check("deep signal", "log10 ratio", float(np.log10(rule["signal_factor"])), "within", "no deep runs at init")
+    )
+    t_acc = (
+        worst_of(acc_cells)
+        if acc_cells
+        else missing_check("deep accuracy", rule["deep_metric"], rule["deep_margin"], "within", "no trained deep runs")
+    )
+    if cells:
+        details[f"mean paired difference by activation and scale ({a_fam} minus {b_fam})"] = {
+            f"{a}, {_fmt_scale(s)}": c.summary() for (a, s), c in cells.items()
+        }
+    counts = pd.Series([c.verdict for c in cells.values()]).value_counts().to_dict() if cells else {}
+    shallow = (
+        f"Shallow ({a_fam} vs {b_fam}, same std): mean paired difference over the sweep "
+        + ", ".join(f"{a} {t.value:+.3f} [{t.ci_low:+.3f}, {t.ci_high:+.3f}]" for a, t in pooled.items())
+        + f" (margin +-{margin:g}); per scale {counts.get('holds', 0)} cell(s) equivalent, "
+        f"{counts.get('inconclusive', 0)} undecided, {counts.get('fails', 0)} apart"
+        if pooled
+        else "No shallow pairs"
+    )
+    deep = [
+        f"{a}: log10 std change {a_deep} minus {b_deep} {t.value:+.2f} [{t.ci_low:+.2f}, {t.ci_high:+.2f}]"
+        for a, t in sig_cells.items()
+    ]
+    deep += [f"{a}: final accuracy difference {t.value:+.3f} [{t.ci_low:+.3f}, {t.ci_high:+.3f}]" for a, t in acc_cells.items()]
+    note = (
+        shallow
+        + ". Deep ("
+        + f"{a_deep} vs {b_deep} at the same per-entry variance in the square layers): "
+        + ("; ".join(deep) if deep else "no runs")
+        + ". The first layer (2 inputs) is not square: there the orthogonal rows have unit norm, so its entries have "
+        "variance 1/width instead of sigma_w^2/2; the signal is therefore compared from layer 1 on."
+    )
+    nr = n_runs(pairs) + n_runs(lay) + n_runs(fin_d)
+    return Outcome([t_pool, t_scale, t_sig, t_acc], nr, note, details)
+
+
 EVALUATORS: dict[str, Callable[[Data, dict], Outcome]] = {
     "L01": evaluate_l01,
     "L02": evaluate_l02,
@@ -1321,6 +1870,10 @@ EVALUATORS: dict[str, Callable[[Data, dict], Outcome]] = {
     "L12": evaluate_l12,
     "L13": evaluate_l13,
     "L14": evaluate_l14,
+    "B01": evaluate_b01,
+    "B02": evaluate_b02,
+    "B03": evaluate_b03,
+    "B04": evaluate_b04,
 }
 """Registry: claim id -> evaluator ``(Data, rule) -> Outcome``."""
 

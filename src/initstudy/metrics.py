@@ -50,10 +50,15 @@ def safe_mean(M: Array) -> Array:
     return (s * (M / s1).mean(axis=(1, 2), keepdims=True)).reshape(len(M))
 
 
+RANK_RTOL = 1e-10
+"""Singular values below this fraction of the largest count as zero: round-off (~1e-16) is not rank."""
+
+
 def numerical_rank(M: Array) -> Array:
-    """Numerical rank per run of ``M (R, a, b)`` (numpy's default tolerance, relative to the largest singular value)."""
+    """Numerical rank per run of ``M (R, a, b)``: singular values above ``RANK_RTOL`` x the largest."""
     s, s1 = _scale(M)
-    return np.linalg.matrix_rank(np.nan_to_num((M / s1).astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)).astype(np.int16)
+    M = np.nan_to_num((M / s1).astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    return np.linalg.matrix_rank(M, rtol=RANK_RTOL).astype(np.int16)
 
 
 def accuracy(z: Array, y: Array) -> Array:

@@ -361,3 +361,168 @@ FINAL_TARGETS.extend(
         "best_scale",
     )
 )
+
+
+# --- Beyond the lecture (B01-B04): one rule, script and caption per figure, as above. Rule
+# parameters come from the B rules of config/claims.yaml, so a figure shows what its verdict uses.
+_B02 = _CLAIM_RULES.get("B02", {})
+_B03 = _CLAIM_RULES.get("B03", {})
+_B04 = _CLAIM_RULES.get("B04", {})
+_CONSTANT_DATASETS = sorted(
+    {
+        name
+        for exp in ("long", "symmetry")
+        for name in config["experiments"].get(exp, {}).get("datasets", [])
+    }
+)
+_GLOROT_DATASET = (
+    config["experiments"].get("glorot", {}).get("datasets")
+    or (["flower"] if "flower" in config["datasets"] else list(config["datasets"]))
+)[0]
+
+
+rule plot_constant_inits:
+    input:
+        metrics="results/metrics.parquet",
+        datasets=expand(
+            "results/datasets/{dataset}.parquet", dataset=_CONSTANT_DATASETS
+        ),
+    output:
+        report(
+            "results/figures/constant_inits.png",
+            caption="../report/captions/constant_inits.rst",
+            category="B01",
+            labels={"figure": "constant_inits", "claims": "B01"},
+        ),
+    log:
+        "logs/figures/constant_inits.log",
+    benchmark:
+        "results/benchmarks/plot_constant_inits.tsv"
+    conda:
+        CONDA_ENV
+    params:
+        dataset="flower",
+        width=4,
+    script:
+        "../scripts/plot_constant_inits.py"
+
+
+rule plot_bias_only:
+    input:
+        layers="results/layers.parquet",
+        metrics="results/metrics.parquet",
+        params="results/params.parquet",
+    output:
+        report(
+            "results/figures/bias_only.png",
+            caption="../report/captions/bias_only.rst",
+            category="B02",
+            labels={"figure": "bias_only", "claims": "B02"},
+        ),
+    log:
+        "logs/figures/bias_only.log",
+    benchmark:
+        "results/benchmarks/plot_bias_only.tsv"
+    conda:
+        CONDA_ENV
+    params:
+        metric=_B02.get("metric", "test_acc"),
+        reference_init=_B02.get("reference_init", "normal"),
+        reference_scale=_B02.get("reference_scale", 0.01),
+        reference_bias=_B02.get("reference_bias", "zeros"),
+    script:
+        "../scripts/plot_bias_only.py"
+
+
+rule plot_edge_of_chaos:
+    input:
+        layers="results/layers.parquet",
+        metrics="results/metrics.parquet",
+    output:
+        report(
+            "results/figures/edge_of_chaos.png",
+            caption="../report/captions/edge_of_chaos.rst",
+            category="B03",
+            labels={"figure": "edge_of_chaos", "claims": "B03"},
+        ),
+    log:
+        "logs/figures/edge_of_chaos.log",
+    benchmark:
+        "results/benchmarks/plot_edge_of_chaos.tsv"
+    conda:
+        CONDA_ENV
+    params:
+        signal_experiment=_B03.get("signal_experiment", "edge_signal"),
+        train_experiment=_B03.get("train_experiment", "edge_train"),
+        init=_B03.get("init", "lecun_normal"),
+        critical=_B03.get("critical", {"tanh": 1.0, "relu": 1.4142135623730951}),
+        reach_log10=_B03.get("reach_log10", 1.0),
+        metric=_B03.get("metric", "train_acc"),
+    script:
+        "../scripts/plot_edge_of_chaos.py"
+
+
+rule plot_glorot_histograms:
+    input:
+        layers="results/layers.parquet",
+        dataset=f"results/datasets/{_GLOROT_DATASET}.parquet",
+    output:
+        report(
+            "results/figures/glorot_histograms.png",
+            caption="../report/captions/glorot_histograms.rst",
+            category="B03",
+            labels={"figure": "glorot_histograms", "claims": "B03"},
+        ),
+    log:
+        "logs/figures/glorot_histograms.log",
+    benchmark:
+        "results/benchmarks/plot_glorot_histograms.tsv"
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/plot_glorot_histograms.py"
+
+
+rule plot_init_families:
+    input:
+        metrics="results/metrics.parquet",
+        layers="results/layers.parquet",
+    output:
+        report(
+            "results/figures/init_families.png",
+            caption="../report/captions/init_families.rst",
+            category="B04",
+            labels={"figure": "init_families", "claims": "B04"},
+        ),
+    log:
+        "logs/figures/init_families.log",
+    benchmark:
+        "results/benchmarks/plot_init_families.tsv"
+    conda:
+        CONDA_ENV
+    params:
+        shallow_experiment=_B04.get("shallow_experiment", "families"),
+        shallow_inits=_B04.get("shallow_inits", ["normal", "uniform"]),
+        metric=_B04.get("metric", "test_acc"),
+        margin=_B04.get("margin", None),
+        statistic=_B04.get("statistic", "mean"),
+        interval=_B04.get("interval", None),
+        signal_experiment=_B04.get("signal_experiment", "edge_signal"),
+        train_experiment=_B04.get("train_experiment", "edge_train"),
+        deep_inits=_B04.get("deep_inits", ["orthogonal", "lecun_normal"]),
+        deep_scales=_B04.get("deep_scales", {"tanh": 1.0, "relu": 1.4142135623730951}),
+        deep_metric=_B04.get("deep_metric", "train_acc"),
+    script:
+        "../scripts/plot_init_families.py"
+
+
+FINAL_TARGETS.extend(
+    f"results/figures/{name}.png"
+    for name in (
+        "constant_inits",
+        "bias_only",
+        "edge_of_chaos",
+        "glorot_histograms",
+        "init_families",
+    )
+)
