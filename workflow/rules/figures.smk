@@ -526,3 +526,26 @@ FINAL_TARGETS.extend(
         "init_families",
     )
 )
+
+
+# Figures are quick and read the aggregated tables: they run on the submitting host, never as cluster jobs.
+localrules:
+    plot_datasets,
+    plot_logistic,
+    plot_symmetry_gaps,
+    plot_width_accuracy,
+    plot_decision_boundaries,
+    plot_bias_init,
+    plot_saturation,
+    plot_learning_curves,
+    plot_iterations_to_target,
+    plot_relu_scale,
+    plot_accuracy_vs_scale,
+    plot_depth_signal,
+    plot_depth_accuracy,
+    plot_best_scale,
+    plot_constant_inits,
+    plot_bias_only,
+    plot_edge_of_chaos,
+    plot_glorot_histograms,
+    plot_init_families,
