@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .claims import COLUMNS
 from .grid import experiment_runs, init_pairs, seed_list
 
 VERDICTS = {
@@ -28,20 +29,7 @@ VERDICTS = {
 }
 """The three verdicts: label, a symbol that survives black-and-white printing, one line of meaning."""
 
-CLAIM_COLUMNS = (
-    "claim_id",
-    "claim",
-    "verdict",
-    "statistic",
-    "value",
-    "ci_low",
-    "ci_high",
-    "threshold",
-    "n_runs",
-    "note",
-    "rule",
-    "details",
-)
+CLAIM_COLUMNS = COLUMNS
 """Columns of results/claims.parquet that the report reads."""
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")

@@ -6,6 +6,7 @@ band), one column per activation. Exact zeros (underflow) are drawn at a floor l
 """
 
 from initstudy import figures as F
+from initstudy.grid import COORDINATES
 from initstudy.tables import read_table
 
 TITLE = "Signal through depth at initialisation"
@@ -18,21 +19,7 @@ def floored(values, floor: float | None):
 
 
 def main(layers: str, output: str, *, experiment: str = "deep") -> None:
-    cols = [
-        "experiment",
-        "dataset",
-        "activation",
-        "width",
-        "depth",
-        "init",
-        "scale",
-        "bias_init",
-        "bias_scale",
-        "seed",
-        "iteration",
-        "layer",
-        *ROWS,
-    ]
+    cols = [*COORDINATES, "iteration", "layer", *ROWS]
     df = F.at_init(read_table(layers, columns=cols))
     df = df[df["experiment"] == experiment]
     with F.style():

@@ -7,6 +7,7 @@ share their initial weights, so each (activation, scale, seed) counts once.
 """
 
 from initstudy import figures as F
+from initstudy.grid import COORDINATES
 from initstudy.tables import read_table
 
 TITLE = "Saturation at initialisation against init scale"
@@ -18,21 +19,7 @@ PANELS = {
 
 
 def main(layers: str, output: str, *, experiment: str = "scale") -> None:
-    cols = [
-        "experiment",
-        "dataset",
-        "activation",
-        "width",
-        "depth",
-        "init",
-        "scale",
-        "bias_init",
-        "bias_scale",
-        "seed",
-        "iteration",
-        "layer",
-        *PANELS,
-    ]
+    cols = [*COORDINATES, "iteration", "layer", *PANELS]
     df = read_table(layers, columns=cols)
     df = F.at_init(df[(df["experiment"] == experiment) & (df["layer"] == 1)])
     with F.style():
