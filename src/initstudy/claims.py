@@ -742,6 +742,17 @@ def evaluate_l05(data: Data, rule: dict) -> Outcome:
         f"({n_runs(sym)} runs); {int(stuck.sum())} of {len(stuck)} zero-init runs never leave loss ln 2 "
         "(on balanced data every gradient vanishes at the all-zero point)."
     )
+    if len(spread) and float((spread["hi"] - spread["lo"]).max()) > rule["width_margin"]:
+        d, a, i, sc = (spread["hi"] - spread["lo"]).idxmax()
+        by_w = fin[(fin["dataset"] == d) & (fin["activation"] == a) & (fin["init"] == i) & (fin["scale"] == sc)]
+        by_w = by_w.groupby("width")["train_acc"].median()
+        note += (
+            f" Final accuracy does change with width after a fixed budget ({d}, {a}, {i} {sc:g}: {by_w.iloc[0]:.3g} at "
+            f"width {by_w.index[0]}, {by_w.min():.3g} at width {by_w.idxmin()}): a symmetric net of width w is one unit "
+            "whose output weight counts w times, so at a fixed learning rate its effective step grows with w, and wide "
+            "symmetric nets overshoot. What they can represent (one unit, hence a linear boundary) does not change: "
+            "the lecture's point stands, its 'same accuracy at any width' reading does not."
+        )
     return Outcome([ceiling, rank, width_test, beats], n_runs(m), note, details)
 
 
