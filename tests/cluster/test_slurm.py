@@ -65,7 +65,7 @@ def test_profiles_slurm_parses(tmp_path):
     out = _dry_run(tmp_path, "--profile", str(PROFILES / "slurm"))
     assert "workflow/profiles/slurm" in out
     train = _resources(out, "train_shard")
-    assert "mem_mb=2000" in train and "runtime=60" in train, train
+    assert "mem_mb=2000" in train and "runtime=120" in train, train
     assert "cpus_per_task=1" in train, train
     dataset = _resources(out, "make_dataset")
     assert "mem_mb=1000" in dataset and "runtime=15" in dataset, dataset
