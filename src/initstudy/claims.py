@@ -298,7 +298,7 @@ def worst_cell(tests: dict[str, Check]) -> Check:
 
 @dataclass
 class Outcome:
-    """What an evaluator returns: its checks (the first decides the reported number), a note, details."""
+    """What an evaluator returns: its checks (the first whose verdict is the claim's gives the reported number), a note, details."""
 
     checks: list[Check]
     n_runs: int
@@ -1926,8 +1926,9 @@ def evaluate_claim(claim_id: str, spec: dict, data: Data) -> dict:
             "note": f"Not decided: {exc}.",
             "details": json.dumps({}),
         }
-    main = out.checks[0]
     verdict = combine(out.checks)
+    # the reported number is the check that decided: the first one whose verdict is the claim's
+    main = next((t for t in out.checks if t.verdict == verdict), out.checks[0])
     parts = [f"{t.name}: {t.verdict}" + (f" ({t.reason})" if t.reason else "") for t in out.checks]
     note = out.note
     if len(out.checks) > 1:
