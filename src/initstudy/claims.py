@@ -273,29 +273,6 @@ def combine(checks: list[Check]) -> str:
     return "fails" if "fails" in verdicts else "holds" if verdicts == {"holds"} else "inconclusive"
 
 
-def worst_cell(tests: dict[str, Check]) -> Check:
-    """One test standing for several cells (e.g. datasets): the combined verdict, the farthest cell's numbers."""
-    decided = [t for t in tests.values() if np.isfinite(t.ci_low)]
-    worst = max(decided, key=lambda t: max(abs(t.ci_low), abs(t.ci_high))) if decided else next(iter(tests.values()))
-    cell = next(k for k, t in tests.items() if t is worst)
-    out = Check(
-        f"{worst.name} (worst cell: {cell})",
-        worst.statistic,
-        worst.value,
-        worst.ci_low,
-        worst.ci_high,
-        worst.threshold,
-        worst.direction,
-        worst.n,
-        worst.min_n,
-        reason=worst.reason,
-    )
-    out.verdict = combine(list(tests.values()))
-    if out.verdict == "inconclusive" and not out.reason:
-        out.reason = "; ".join(f"{k}: {t.reason}" for k, t in tests.items() if t.verdict == "inconclusive")
-    return out
-
-
 @dataclass
 class Outcome:
     """What an evaluator returns: its checks (the first whose verdict is the claim's gives the reported number), a note, details."""
@@ -508,7 +485,7 @@ def evaluate_l01(data: Data, rule: dict) -> Outcome:
             rule["margin"],
             "within",
         )
-    equiv = worst_cell(cells)
+    equiv = worst_of(cells)
     start = at_init(m[m["init"] == rule["reference_init"]]).set_index("dataset")[metric]
     end = ref.set_index("dataset")[metric]
     drop = (start - end).reindex(end.index)
@@ -829,7 +806,7 @@ def evaluate_l07(data: Data, rule: dict) -> Outcome:
             rule["margin"],
             "within",
         )
-    test = worst_cell(cells)
+    test = worst_of(cells)
     details = {
         "mean difference by cell": {k: t.summary() for k, t in cells.items()},
         f"median final {metric}, b = 0": float(zero[metric].median()),
