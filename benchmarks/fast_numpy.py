@@ -43,7 +43,7 @@ def train_simple(X, y, params, lr, n_iter, steps, dtype=np.float64):
     X = X.astype(dtype)
     Y = y.astype(dtype)[None, :]
     m = X.shape[1]
-    lr = dtype(lr)
+    lr = np.dtype(dtype).type(lr)
     Ws = [W.astype(dtype) for W, _ in params]
     bs = [b.astype(dtype)[:, :, None] for _, b in params]
     L = len(Ws)
@@ -396,53 +396,105 @@ def train_fast(X, y, params, lr, n_iter, steps, dtype=np.float64, chunk=None, ac
 
 
 def _main(argv=None):
+    """Agreement with the naive loop, exact symmetry, and speed against :func:`train_simple`."""
     import argparse
     import time
 
     import common
     import naive
 
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--check-iter", type=int, default=2000, help="iterations for the agreement check")
-    ap.add_argument("--time-iter", type=int, default=300, help="iterations for the speed comparison")
-    ap.add_argument("--runs", type=int, default=104, help="runs for the speed comparison (reference grid subset)")
-    ap.add_argument("--chunks", default="", help="comma list of chunk sizes to scan, e.g. 8,16,32,64")
+    ap = argparse.ArgumentParser(description="fast_numpy self-check: agreement with the naive loop, symmetry, speed")
+    ap.add_argument("--check-iter", type=int, default=10_000, help="iterations of the reference-grid agreement check")
+    ap.add_argument("--check-runs", type=int, default=7, help="runs (spread over the reference grid) in the agreement check")
+    ap.add_argument("--time-iter", type=int, default=1000, help="iterations of the speed comparison")
+    ap.add_argument("--time-runs", type=int, default=128, help="runs (spread over the reference grid) of the speed comparison")
+    ap.add_argument("--chunks", default="", help="also time these chunk sizes, e.g. 16,32,64,128")
+    ap.add_argument("--skip-check", action="store_true")
     a = ap.parse_args(argv)
 
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
     X, y = common.flower_data()
-    # agreement with the naive loop, a few runs of each case
-    for case in (common.reference_case(a.check_iter), common.deep_case(max(a.check_iter // 5, 10))):
-        runs = common.subset(case.runs, 7 if case.name == "reference" else 3)
+    dts = (np.float64, np.float32)
+    if not a.skip_check:
+        # 1. reference grid: a few runs, full length, both activation paths
+        case = common.reference_case(a.check_iter)
+        runs = common.subset(case.runs, a.check_runs)
         steps = common.log_steps(case.n_iter)
-        for dt in (np.float64, np.float32):
-            p = common.init_params(runs, case.sizes)
+        p = common.init_params(runs, case.sizes)
+        print(f"agreement with the naive loop: reference grid, {len(runs)} runs x {case.n_iter} iterations, max |loss - naive| over all {len(steps)} log steps")
+        for dt in dts:
             ln, an = naive.train(X, y, p, case.lr, case.n_iter, steps, dt)
-            lf, af = train_fast(X, y, p, case.lr, case.n_iter, steps, dt, chunk=4 if case.name == "reference" else 2)
-            ls, as_ = train_simple(X, y, p, case.lr, case.n_iter, steps, dt)
-            print(f"{case.name:9s} {np.dtype(dt).name}: {len(runs)} runs x {case.n_iter} it, max |loss - naive| fast {np.abs(lf - ln).max():.2e} "
-                  f"simple {np.abs(ls - ln).max():.2e}, acc differs fast {int((af != an).sum())} simple {int((as_ != an).sum())}")
-            for r, run in enumerate(runs):
-                print(f"    {str(run):32s} final loss naive {ln[r, -1]:.12f} fast {lf[r, -1]:.12f} |d| {abs(lf[r, -1] - ln[r, -1]):.1e}")
-    # speed: fast vs simple
+            for act in ("tanh", "exp"):
+                lf, af = train_fast(X, y, p, case.lr, case.n_iter, steps, dt, chunk=4, act=act)
+                d = np.abs(lf - ln).max(axis=1)
+                print(f"  {np.dtype(dt).name} {act:4s}: max {d.max():.1e}; per run " + " ".join(f"{v:.0e}" for v in d) + f"; accuracies differing: {int((af != an).sum())}")
+            ls, _ = train_simple(X, y, p, case.lr, case.n_iter, steps, dt)
+            print(f"  {np.dtype(dt).name} simple: max {np.abs(ls - ln).max():.1e}")
+        print("  runs: " + ", ".join(f"{i}:{s:g}:{sd}" for i, s, sd in runs))
+        # 2. deep case: lr 1.2 is chaotic (round-off grows ~1e4x per step), so compare 3 steps, then 100 at lr 0.01
+        case = common.deep_case(3)
+        runs = common.subset(case.runs, 6)
+        p = common.init_params(runs, case.sizes)
+        for lr, n in ((1.2, 3), (0.01, 100)):
+            steps = common.log_steps(n)
+            for dt in dts:
+                ln, _ = naive.train(X, y, p, lr, n, steps, dt)
+                out = []
+                for act in ("tanh", "exp"):
+                    lf, _ = train_fast(X, y, p, lr, n, steps, dt, chunk=4, act=act)
+                    rel = (np.abs(lf - ln) / np.maximum(np.abs(ln), 1e-300)).max(axis=1)
+                    out.append(f"{act} " + " ".join(f"{v:.0e}" for v in rel))
+                print(f"deep, lr {lr}, {n} iterations, {np.dtype(dt).name}: max relative |loss - naive| per run: " + "; ".join(out))
+        # 3. exact symmetry: equal hidden units must stay equal to the last bit
+        R = 33
+        W1 = np.repeat(np.linspace(0.1, 1.5, R)[:, None, None], 4, 1) * np.array([1.0, -0.7])
+        W2 = np.repeat(np.linspace(0.2, 1.3, R)[:, None, None], 4, 2)
+        p = [(W1, np.zeros((R, 4))), (W2, np.zeros((R, 1)))]
+        steps = common.log_steps(1000)
+        for dt in dts:
+            for act in ("tanh", "exp"):
+                fin = {}
+
+                def grab(Xa, Xa4T, e_sign, c, W1a, W2_, b2, *rest, _k=_shallow_chunk_exp if act == "exp" else _shallow_chunk):
+                    _k(Xa, Xa4T, e_sign, c, W1a, W2_, b2, *rest)
+                    fin["W1"], fin["W2"] = W1a.reshape(len(W2_), -1, 3).copy(), W2_.copy()
+
+                g = globals()
+                saved = g["_shallow_chunk_exp" if act == "exp" else "_shallow_chunk"]
+                g["_shallow_chunk_exp" if act == "exp" else "_shallow_chunk"] = grab
+                try:
+                    train_fast(X, y, p, 1.2, 1000, steps, dt, chunk=R, act=act)
+                finally:
+                    g["_shallow_chunk_exp" if act == "exp" else "_shallow_chunk"] = saved
+                gap1 = (fin["W1"].max(1) - fin["W1"].min(1)).max()
+                gap2 = (fin["W2"].max(1) - fin["W2"].min(1)).max()
+                print(f"symmetry ({R} runs with equal hidden units, 1000 iterations) {np.dtype(dt).name} {act}: max unit gap W1 {gap1:g}, W2 {gap2:g}")
+    # 4. speed: fast vs straightforward batched, one core
     case = common.reference_case(a.time_iter)
-    runs = common.subset(case.runs, a.runs)
+    runs = common.subset(case.runs, a.time_runs)
     steps = common.log_steps(case.n_iter)
     p = common.init_params(runs, case.sizes)
-    for dt in (np.float64, np.float32):
+    ri = len(runs) * case.n_iter
+    for dt in dts:
+        cfg = [("simple", None, None), ("fast tanh", "tanh", None), ("fast exp", "exp", None)]
+        cfg += [(f"fast {act} chunk={ch}", act, ch) for act in ("tanh", "exp") for ch in map(int, filter(None, a.chunks.split(",")))]
         res = {}
-        for name, f in [("simple", lambda: train_simple(X, y, p, case.lr, case.n_iter, steps, dt)), ("fast", lambda: train_fast(X, y, p, case.lr, case.n_iter, steps, dt))] + [
-            (f"fast chunk={ch}", lambda ch=ch: train_fast(X, y, p, case.lr, case.n_iter, steps, dt, chunk=ch)) for ch in map(int, filter(None, a.chunks.split(",")))
-        ]:
-            t = time.perf_counter()
-            f()
-            res[name] = time.perf_counter() - t
-        ri = len(runs) * case.n_iter
-        print(f"speed {np.dtype(dt).name} ({len(runs)} runs x {case.n_iter} it, 1 core): " + ", ".join(f"{k} {v:.2f} s ({ri / v / 1e3:.0f}k run-it/s)" for k, v in res.items())
-              + f"; fast/simple speed-up {res['simple'] / res['fast']:.2f}x")
+        for rep in range(2):  # interleaved, best of 2 (the machine may be shared)
+            for name, act, ch in cfg:
+                t = time.perf_counter()
+                if act is None:
+                    train_simple(X, y, p, case.lr, case.n_iter, steps, dt)
+                else:
+                    train_fast(X, y, p, case.lr, case.n_iter, steps, dt, chunk=ch, act=act)
+                res[name] = min(res.get(name, 1e99), time.perf_counter() - t)
+        print(f"speed, {np.dtype(dt).name}, {len(runs)} runs x {case.n_iter} iterations, 1 core, best of 2: "
+              + ", ".join(f"{k} {ri / v / 1e3:.0f}k run-it/s ({res['simple'] / v:.2f}x simple)" for k, v in res.items()))
+    print(f"load average: {os.getloadavg()}")
 
 
 if __name__ == "__main__":
+    import os
+
     _main()

@@ -88,8 +88,8 @@ def train(X, y, params, lr, n_iter, steps, dtype=np.float64):
             Ws = [W[r].astype(dtype) for W, _ in params]
             bs = [b[r].astype(dtype)[:, None] for _, b in params]
             if len(Ws) == 2:
-                z = train_one_shallow(X, Y, Ws[0], bs[0], Ws[1], bs[1], dtype(lr), n_iter, steps)
+                z = train_one_shallow(X, Y, Ws[0], bs[0], Ws[1], bs[1], np.dtype(dtype).type(lr), n_iter, steps)
             else:
-                z = train_one_deep(X, Y, Ws, bs, dtype(lr), n_iter, steps)
+                z = train_one_deep(X, Y, Ws, bs, np.dtype(dtype).type(lr), n_iter, steps)
             loss[r], acc[r] = metrics_from_logits(np.array(z), y)
     return loss, acc
