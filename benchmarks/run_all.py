@@ -208,7 +208,24 @@ def main(argv=None):
     ap.add_argument("--wait-max", type=float, default=300, help="longest wait for --wait-idle, seconds")
     ap.add_argument("--quick", action="store_true", help="smoke test: reference=300, deep=20 iterations, small subsets")
     ap.add_argument("--out", default=os.path.join(HERE, "results", "latest.json"))
+    ap.add_argument("--merge", nargs="+", metavar="JSON", help="no run: print one table from earlier results files, keeping for each"
+                    " implementation/case/dtype/cores the fastest record whose processes got >= 0.95 CPU share (else the least disturbed)")
     a = ap.parse_args(argv)
+    if a.merge:
+        best = {}
+        for path in a.merge:
+            for r in json.load(open(path))["records"]:
+                k = (r["impl"], r["case"], r["dtype"], r["cores"])
+                if "error" in r:
+                    continue
+                rank = (r["cpu_share"] >= 0.95, -r["time_s"] if r["cpu_share"] >= 0.95 else r["cpu_share"])
+                if k not in best or rank > best[k][0]:
+                    best[k] = (rank, dict(r, source=os.path.basename(path)))
+        best = {k: v[1] for k, v in best.items()}
+        recs = sorted(best.values(), key=lambda r: (list(common.CASES).index(r["case"]), r["dtype"] != "float64"))
+        print(table(recs))
+        print("\nsources: " + "; ".join(f"{k[0]}/{k[1]}/{k[2]}/{k[3]}c: {r['source']}" for k, r in best.items() if r["source"] != os.path.basename(a.merge[0])))
+        return
 
     kv = lambda s: {k: int(v) for k, v in (x.split("=") for x in s.split(",") if x)}  # noqa: E731
     n_iter = kv(a.n_iter)
