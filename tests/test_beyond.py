@@ -7,7 +7,6 @@ tests/test_claims.py.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import re
 from pathlib import Path
@@ -24,6 +23,7 @@ from initstudy.metrics import gap_rows
 from initstudy.mlp import ACTIVATIONS, forward_backward
 from initstudy.tables import read_table, write_table
 from initstudy.train import init_params, run_shard
+from test_figures import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "workflow" / "scripts"
@@ -174,13 +174,6 @@ MINI = {
                    "seeds": 2, "lrs": [0.3], "iterations": 1, "log_points": 1},
     },
 }  # fmt: skip
-
-
-def load_script(name: str):
-    spec = importlib.util.spec_from_file_location(f"plot_{name}", SCRIPTS / f"plot_{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def render(name: str, tables: Path, out: Path) -> Path:
