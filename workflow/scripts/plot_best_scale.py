@@ -16,6 +16,7 @@ import pandas as pd
 from initstudy import figures as F
 from initstudy.claims import best_lrs
 from initstudy.grid import COORDINATES
+from initstudy.rulescript import run_rule
 from initstudy.tables import read_table
 
 TITLE = "Best init scale per setting"
@@ -138,6 +139,5 @@ def main(
 
 
 if "snakemake" in globals():
-    F.log_to(snakemake.log[0])  # noqa: F821
     p = snakemake.params  # noqa: F821
-    main(snakemake.input.metrics, snakemake.output[0], metric=p.metric, tolerance=p.tolerance)  # noqa: F821
+    run_rule(snakemake, main, snakemake.input.metrics, snakemake.output[0], metric=p.metric, tolerance=p.tolerance)  # noqa: F821

@@ -18,6 +18,7 @@ import pandas as pd
 
 from initstudy import figures as F
 from initstudy.claims import signal_reach  # the claims step's definition, so figure and verdict agree
+from initstudy.rulescript import run_rule
 from initstudy.tables import read_table
 
 TITLE = "Edge of chaos: signal at init and trainability over sigma_w and depth"
@@ -160,9 +161,10 @@ def main(
 
 
 if "snakemake" in globals():
-    F.log_to(snakemake.log[0])  # noqa: F821
     p = snakemake.params  # noqa: F821
-    main(
+    run_rule(
+        snakemake,  # noqa: F821
+        main,
         snakemake.input.layers,  # noqa: F821
         snakemake.input.metrics,  # noqa: F821
         snakemake.output[0],  # noqa: F821

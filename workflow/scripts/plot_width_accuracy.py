@@ -9,6 +9,7 @@ from pathlib import Path
 from initstudy import figures as F
 from initstudy.grid import COORDINATES
 from initstudy.linear import best_linear_accuracy
+from initstudy.rulescript import run_rule
 from initstudy.tables import read_table
 
 TITLE = "Final training accuracy against width"
@@ -82,5 +83,4 @@ def main(metrics: str, datasets: list[str], output: str, *, experiment: str = "s
 
 
 if "snakemake" in globals():
-    F.log_to(snakemake.log[0])  # noqa: F821
-    main(snakemake.input.metrics, list(snakemake.input.datasets), snakemake.output[0])  # noqa: F821
+    run_rule(snakemake, main, snakemake.input.metrics, list(snakemake.input.datasets), snakemake.output[0])  # noqa: F821
