@@ -98,9 +98,7 @@ rule plot_width_accuracy:
     localrule: True
     input:
         metrics="results/metrics.parquet",
-        datasets=expand(
-            "results/datasets/{dataset}.parquet", dataset=_SYMMETRY_DATASETS
-        ),
+        measures="results/measures/L05.parquet",
     output:
         report(
             "results/figures/width_accuracy.png",
@@ -329,7 +327,7 @@ rule plot_depth_accuracy:
 rule plot_best_scale:
     localrule: True
     input:
-        metrics="results/metrics.parquet",
+        measures="results/measures/L14.parquet",
     output:
         report(
             "results/figures/best_scale.png",
@@ -346,6 +344,7 @@ rule plot_best_scale:
     params:
         metric=FIGURE_BEST_METRIC,
         tolerance=FIGURE_BEST_TOLERANCE,
+        limit=_CLAIM_RULES["L14"]["scale_limit"],
     script:
         "../scripts/plot_best_scale.py"
 

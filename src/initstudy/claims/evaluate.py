@@ -26,7 +26,7 @@ import pandas as pd
 
 from . import bias_only, families, logistic_bias, saturation, scale, symmetry, width
 from .frames import Data
-from .kernel import Insufficient, Outcome, clean, combine, measures
+from .kernel import MEASURES, Insufficient, Outcome, clean, combine, measures
 from .loader import claim_experiments, rule_text
 
 EVALUATORS: dict[str, Callable[[Data, dict], Outcome]] = {
@@ -66,7 +66,7 @@ COLUMNS = (
     "details",
 )
 """Columns of results/claims.parquet (declared in workflow/schemas/claims_table.schema.yaml)."""
-MEASURE_COLUMNS = ("claim_id", "check", "cell", "seed", "value")
+MEASURE_COLUMNS = ("claim_id", *MEASURES)
 """Columns of results/measures/<claim>.parquet (declared in workflow/schemas/measures.schema.yaml)."""
 NOT_RUN = "not run"
 """The statistic of a claim none of whose experiments is in the study (its verdict is inconclusive)."""
@@ -130,7 +130,8 @@ def judge(claim_id: str, spec: dict, data: Data) -> tuple[dict, pd.DataFrame]:
         "note": note.strip(),
         "details": json.dumps(clean(details), allow_nan=False),
     }
-    return row, measures(out.checks).assign(claim_id=claim_id)[list(MEASURE_COLUMNS)]
+    parts = [measures(out.checks), *([out.measures] if out.measures is not None else [])]
+    return row, pd.concat(parts, ignore_index=True).assign(claim_id=claim_id)[list(MEASURE_COLUMNS)]
 
 
 def evaluate_claim(claim_id: str, spec: dict, data: Data) -> dict:
@@ -158,4 +159,5 @@ def evaluate_with_measures(claims: dict, data: Data) -> tuple[pd.DataFrame, dict
 
 def measure_frame(df: pd.DataFrame) -> pd.DataFrame:
     """A measures table with the declared column types."""
-    return df.astype({"claim_id": str, "check": str, "cell": str, "seed": np.int64, "value": np.float64}).reset_index(drop=True)
+    types = {"claim_id": str, "check": str, "cell": str, "seed": np.int64, "x": np.float64, "value": np.float64}
+    return df.astype(types).reset_index(drop=True)

@@ -212,21 +212,32 @@ class Outcome:
     measures: pd.DataFrame | None = None
 
 
+MEASURES = ("check", "cell", "seed", "x", "value")
+"""Columns of a claim's measures (and of :attr:`Outcome.measures`, the extra tables a claim adds)."""
+
+
+def measure_rows(check: str, values: pd.Series, cell: str = "", x=math.nan, seed: int = -1) -> pd.DataFrame:
+    """Extra measure rows: one per entry of ``values``; ``cell``, ``x`` or ``seed`` may be a callable of its index."""
+    pick = lambda v, k: v(k) if callable(v) else v  # noqa: E731
+    rows = [(check, str(pick(cell, k)), int(pick(seed, k)), float(pick(x, k)), float(v)) for k, v in values.items()]
+    return pd.DataFrame(rows, columns=list(MEASURES))
+
+
 def _seed(s) -> int:
     return int(s) if isinstance(s, (int, np.integer)) else -1
 
 
 def measures(checks: list[Check]) -> pd.DataFrame:
     """What the checks were computed from, one row per value: ``check``, ``cell`` (empty for a one-cell check),
-    ``seed`` (-1 for an exact value) and ``value`` (the columns of results/measures/<claim>.parquet, less claim_id)."""
+    ``seed`` (-1 for an exact value), ``x`` (NaN) and ``value`` (results/measures/<claim>.parquet, less claim_id)."""
     rows = []
     for c in checks:
         for cell, t in (c.cells or {"": c}).items():
             if t.samples is not None:
-                rows += [(c.name, str(cell), _seed(s), float(v)) for s, v in t.samples.items()]
+                rows += [(c.name, str(cell), _seed(s), math.nan, float(v)) for s, v in t.samples.items()]
             elif not math.isnan(t.value):
-                rows.append((c.name, str(cell), -1, float(t.value)))
-    return pd.DataFrame(rows, columns=["check", "cell", "seed", "value"])
+                rows.append((c.name, str(cell), -1, math.nan, float(t.value)))
+    return pd.DataFrame(rows, columns=list(MEASURES))
 
 
 def num(x) -> float | str | None:

@@ -19,7 +19,7 @@ from .frames import (
     scale_mask,
     select,
 )
-from .kernel import Insufficient, Outcome, missing_check, seed_check
+from .kernel import Insufficient, Outcome, measure_rows, missing_check, seed_check
 from .measures import (
     best_lrs,
     log10_ratio,
@@ -186,4 +186,14 @@ def evaluate_l14(data: Data, rule: dict) -> Outcome:
         + "."
         + (f" {len(skipped)} setting(s) without a sweep of {rule['min_scales']}+ scales are left out." if skipped else "")
     )
-    return Outcome([test], n_runs(fb), note, details)
+    curves = [
+        measure_rows(
+            f"median final {metric} at the best lr",
+            pd.Series(np.median(acc, axis=0), index=sc),
+            cell=", ".join(map(str, k)),
+            x=float,
+        )
+        for k, sc, acc, _ in sweeps
+    ]
+    chosen = measure_rows("best scale", pd.Series(best), cell=str)
+    return Outcome([test], n_runs(fb), note, details, pd.concat([*curves, chosen], ignore_index=True))

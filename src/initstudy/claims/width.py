@@ -17,7 +17,7 @@ from .frames import (
     select,
     with_linear,
 )
-from .kernel import Outcome, exact_check, missing_check, seed_check
+from .kernel import Outcome, exact_check, measure_rows, missing_check, seed_check
 
 
 def evaluate_l05(data: Data, rule: dict) -> Outcome:
@@ -136,7 +136,8 @@ def evaluate_l05(data: Data, rule: dict) -> Outcome:
             "symmetric nets overshoot. What they can represent (one unit, hence a linear boundary) does not change: "
             "the lecture's point stands, its 'same accuracy at any width' reading does not."
         )
-    return Outcome([ceiling, rank, width_test, beats], n_runs(m), note, details)
+    linear = measure_rows("best linear accuracy (training split)", data.linear.set_index("dataset")["best_linear"], cell=str)
+    return Outcome([ceiling, rank, width_test, beats], n_runs(m), note, details, linear)
 
 
 def evaluate_l06(data: Data, rule: dict) -> Outcome:
