@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .checks import paired_cells
 from .frames import (
     RUN,
     Data,
@@ -60,16 +61,17 @@ def evaluate_b02(data: Data, rule: dict) -> Outcome:
     keys = ["dataset", "activation", "width", "depth", "seed", "lr"]
     pairs = zero_m.merge(ref_m[[*keys, metric]], on=keys, suffixes=("", "_ref"))
     ref_name = f"W {rule['reference_init']} {fmt_scale(rule['reference_scale'])}, b {rule['reference_bias']}"
-    acc_cells = {}
-    for (act, bs), g in pairs.groupby(["activation", "bias_scale"]):
-        acc_cells[f"{act}, b std {fmt_scale(bs)}"] = seed_check(
-            "ends as well as the lecture's init",
-            f"final {metric} (W = 0, random b) minus final {metric} ({ref_name}), paired by seed",
-            g.set_index("seed")[metric] - g.set_index("seed")[f"{metric}_ref"],
-            rule,
-            -rule["margin"],
-            "above",
-        )
+    acc_cells = paired_cells(
+        pairs.assign(d=pairs[metric] - pairs[f"{metric}_ref"]),
+        ["activation", "bias_scale"],
+        "d",
+        lambda k: f"{k[0]}, b std {fmt_scale(k[1])}",
+        "ends as well as the lecture's init",
+        f"final {metric} (W = 0, random b) minus final {metric} ({ref_name}), paired by seed",
+        rule,
+        -rule["margin"],
+        "above",
+    )
     t_acc = (
         worst_of(acc_cells)
         if acc_cells

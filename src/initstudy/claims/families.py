@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .checks import best_choice_near, pick_best
+from .checks import best_choice_near, paired_cells, pick_best
 from .frames import (
     Data,
     at_init,
@@ -130,7 +130,7 @@ def evaluate_b04(data: Data, rule: dict) -> Outcome:
     pairs = fin[fin["init"] == a_fam].merge(fin[fin["init"] == b_fam][[*keys, metric]], on=keys, suffixes=("", "_b"))
     pairs = pairs.assign(d=pairs[metric] - pairs[f"{metric}_b"])
     stat = f"final {metric} ({a_fam} minus {b_fam}, same std, paired by seed)"
-    pooled, cells = {}, {}
+    pooled = {}
     for act, g in pairs.groupby("activation"):
         wide = g.pivot_table(index="seed", columns="scale", values="d").dropna()
         pooled[act] = seed_check(
@@ -141,8 +141,9 @@ def evaluate_b04(data: Data, rule: dict) -> Outcome:
             margin,
             "within",
         )
-        for s, gs in g.groupby("scale"):
-            cells[(act, float(s))] = seed_check("per scale", stat, gs.set_index("seed")["d"], rule, margin, "within")
+    cells = paired_cells(
+        pairs, ["activation", "scale"], "d", lambda k: (k[0], float(k[1])), "per scale", stat, rule, margin, "within"
+    )
     if pooled:
         t_pool = worst_of(pooled)
         n_diff = sum(c.verdict == "fails" for c in cells.values())

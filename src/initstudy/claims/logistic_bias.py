@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .checks import paired_cells
 from .frames import (
     LN2,
     Data,
@@ -16,7 +17,7 @@ from .frames import (
     require,
     select,
 )
-from .kernel import Insufficient, Outcome, exact_check, num, seed_check, worst_of
+from .kernel import Insufficient, Outcome, exact_check, num, worst_of
 
 
 def evaluate_l01(data: Data, rule: dict) -> Outcome:
@@ -29,16 +30,17 @@ def evaluate_l01(data: Data, rule: dict) -> Outcome:
     keys = ["dataset", "lr"]
     pairs = other.merge(ref[[*keys, metric]], on=keys, suffixes=("", "_ref"))
     pairs["d"] = pairs[f"{metric}_ref"] - pairs[metric]
-    cells = {}
-    for (ds, init, s, _lr), g in pairs.groupby(["dataset", "init", "scale", "lr"]):
-        cells[f"{ds}, {init} {fmt_scale(s)}"] = seed_check(
-            "final loss of zero init minus random init",
-            f"final {metric} (zero init) - final {metric} (random init), per seed",
-            g.set_index("seed")["d"],
-            rule,
-            rule["margin"],
-            "within",
-        )
+    cells = paired_cells(
+        pairs,
+        ["dataset", "init", "scale", "lr"],
+        "d",
+        lambda k: f"{k[0]}, {k[1]} {fmt_scale(k[2])}",
+        "final loss of zero init minus random init",
+        f"final {metric} (zero init) - final {metric} (random init), per seed",
+        rule,
+        rule["margin"],
+        "within",
+    )
     equiv = worst_of(cells)
     start = at_init(m[m["init"] == rule["reference_init"]]).set_index("dataset")[metric]
     end = ref.set_index("dataset")[metric]
@@ -79,16 +81,17 @@ def evaluate_l07(data: Data, rule: dict) -> Outcome:
     if pairs.empty:
         raise Insufficient("no seed has both a zero-bias and a random-bias run")
     pairs["d"] = pairs[f"{metric}_zero"] - pairs[metric]
-    cells = {}
-    for (ds, act, bs), g in pairs.groupby(["dataset", "activation", "bias_scale"]):
-        cells[f"{ds}, {act}, b std {fmt_scale(bs)}"] = seed_check(
-            "b = 0 and b random give equivalent accuracy",
-            f"final {metric} (b = 0) - final {metric} (b random), paired by seed",
-            g.set_index("seed")["d"],
-            rule,
-            rule["margin"],
-            "within",
-        )
+    cells = paired_cells(
+        pairs,
+        ["dataset", "activation", "bias_scale"],
+        "d",
+        lambda k: f"{k[0]}, {k[1]}, b std {fmt_scale(k[2])}",
+        "b = 0 and b random give equivalent accuracy",
+        f"final {metric} (b = 0) - final {metric} (b random), paired by seed",
+        rule,
+        rule["margin"],
+        "within",
+    )
     test = worst_of(cells)
     details = {
         "mean difference by cell": {k: t.summary() for k, t in cells.items()},
