@@ -3,7 +3,7 @@ import os
 import sys
 
 from initstudy import config as cfg
-from initstudy.claims import load_claims, not_run
+from initstudy.claims import load_claims
 from initstudy.grid import shard_index
 
 # Thread counts that could change floating-point results are pinned here, not left to the
@@ -28,7 +28,6 @@ except cfg.ConfigError as _err:
     sys.stderr.write(f"initstudy: invalid claims file:\n{_err}\n")
     sys.exit(1)
 CLAIM_IDS = list(CLAIMS["claims"])
-NOT_RUN = [cid for cid, spec in CLAIMS["claims"].items() if not_run(spec, config)]
 
 SHARDS = shard_index(config)
 # One pinned environment for all rules; conda users add `--sw-deployment-method conda`.
