@@ -121,8 +121,8 @@ def evaluate_b03(data: Data, rule: dict) -> Outcome:
     return Outcome([t_sig, t_train], nr, note, details)
 
 
-def evaluate_b04(data: Data, rule: dict) -> Outcome:
-    """Same variance, different family: Gaussian vs uniform (shallow) and orthogonal vs Gaussian (deep) are equivalent."""
+def _shallow_families(data: Data, rule: dict):
+    """B04, shallow: each activation's mean paired difference over the scale sweep, and every (activation, scale) cell."""
     metric, margin = rule["metric"], rule["margin"]
     a_fam, b_fam = rule["shallow_inits"]
     fin = final(select(data.metrics, rule["shallow_experiment"], init=[a_fam, b_fam]))
@@ -160,6 +160,11 @@ def evaluate_b04(data: Data, rule: dict) -> Outcome:
             f"{a_fam} and {b_fam} equivalent over the scale sweep", stat, margin, "within", "no paired shallow runs"
         )
         t_scale = missing_check(f"no single scale shows {a_fam} and {b_fam} apart", stat, 0, "at_most", "no paired shallow runs")
+    return t_pool, t_scale, pooled, cells, pairs
+
+
+def _deep_families(data: Data, rule: dict):
+    """B04, deep: signal through depth at init and final accuracy of the deepest net, per activation at its scale."""
     a_deep, b_deep = rule["deep_inits"]
     lay = at_init(select(data.layers, rule["signal_experiment"], init=[a_deep, b_deep]))
     fin_d = final(select(data.metrics, rule["train_experiment"], init=[a_deep, b_deep]))
@@ -207,6 +212,16 @@ def evaluate_b04(data: Data, rule: dict) -> Outcome:
                 details[f"{act}: median final {rule['deep_metric']} at depth {depth}"] = {
                     i: float(acc[i].median()) for i in (a_deep, b_deep)
                 }
+    return sig_cells, acc_cells, details, lay, fin_d
+
+
+def evaluate_b04(data: Data, rule: dict) -> Outcome:
+    """Same variance, different family: Gaussian vs uniform (shallow) and orthogonal vs Gaussian (deep) are equivalent."""
+    margin = rule["margin"]
+    a_fam, b_fam = rule["shallow_inits"]
+    a_deep, b_deep = rule["deep_inits"]
+    t_pool, t_scale, pooled, cells, pairs = _shallow_families(data, rule)
+    sig_cells, acc_cells, details, lay, fin_d = _deep_families(data, rule)
     t_sig = (
         worst_of(sig_cells)
         if sig_cells
