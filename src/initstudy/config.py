@@ -76,9 +76,9 @@ def load_schema(path: Path | str = SCHEMA_PATH) -> dict:
 # --- reading YAML ---------------------------------------------------------------------------
 
 
-MAX_CONFIG_BYTES = 1_000_000
-"""Largest config file read (the default study is ~6 kB): a bigger one is refused before parsing."""
-MAX_NODES = 100_000
+MAX_CONFIG_BYTES = 256_000
+"""Largest config file read (the default study is 6 kB, claims.yaml 21 kB): a bigger one is refused before parsing."""
+MAX_NODES = 20_000
 """Most values (scalars, lists, mappings) a file may hold, counting every alias as the copy it stands
 for: a "billion laughs" alias bomb is refused as soon as its expansion passes this."""
 MAX_DEPTH = 20
@@ -96,8 +96,8 @@ class _Refused(yaml.YAMLError):
         self.problem, self.problem_mark = problem, mark
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader for plain, bounded data.
+class _Bounded:
+    """Composer bounds shared by the file loader and the ``--config`` value loader.
 
     Refuses a key repeated in one mapping (YAML's default keeps the last), explicit tags
     (``!!python/...``, ``!custom``), nesting deeper than :data:`MAX_DEPTH`, values longer than
@@ -141,6 +141,14 @@ class _StrictLoader(yaml.SafeLoader):
         self._count(1, event.start_mark)
         self._sizes[id(node)] = self._nodes - before
         return node
+
+
+class _StrictLoader(_Bounded, yaml.SafeLoader):
+    """SafeLoader for plain, bounded data (:class:`_Bounded`) that refuses repeated keys."""
+
+
+class _ValueLoader(_Bounded, yaml.BaseLoader):
+    """What Snakemake reads a ``--config`` value with (BaseLoader: every scalar a string), bounded."""
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
@@ -585,21 +593,68 @@ def load(*paths: Path | str, overrides: Mapping | None = None) -> dict:
     return validate(data, source=" + ".join(sources))
 
 
+_OVERRIDE_KEY = re.compile(r"[a-zA-Z_][\w-]*\w\Z")
+
+
+def parse_overrides(entries: list[str]) -> dict:
+    """``KEY=VALUE`` pairs as Snakemake's ``--config`` reads them, with a one-line :class:`ConfigError`
+    where Snakemake would raise a traceback (a dotted key such as ``datasets.flower.kind``)."""
+    out: dict = {}
+    for entry in entries:
+        key, eq, value = entry.partition("=")
+        if not eq:
+            raise ConfigError(f"--config {_short(entry)}: write KEY=VALUE")
+        if not _OVERRIDE_KEY.match(key):
+            hint = ""
+            if "." in key:
+                head, *rest = key.split(".")
+                nested = value
+                for part in reversed(rest):
+                    nested = f"{{{part}: {nested}}}"
+                hint = f"; write {head}=\"{nested}\" (mappings merge key by key) or put it in a config file"
+            raise ConfigError(
+                f"--config {_short(entry)}: {_short(key)} is not a key --config accepts (a top-level name of letters, digits, _ or -){hint}"
+            )
+        out[key] = _override_value(entry, value)
+    return out
+
+
+def _override_value(entry: str, value: str) -> Any:
+    if value == "":
+        return None
+    for parse in (int, float, {"True": True, "False": False}.__getitem__):
+        try:
+            return parse(value)
+        except (ValueError, KeyError):
+            pass
+    try:
+        return yaml.load(value, Loader=_ValueLoader)
+    except _Refused as exc:
+        raise ConfigError(f"--config {_short(entry)}: refused: {exc.problem}") from None
+    except yaml.YAMLError:
+        return value
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m initstudy.config FILE...``: check config files; exit 1 with one line per problem."""
+    """``python -m initstudy.config FILE... [--config KEY=VALUE...]``: check config files (and the
+    overrides Snakemake's ``--config`` would add); exit 1 with one line per problem."""
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] in ("-h", "--help"):
-        print("usage: python -m initstudy.config CONFIG.yaml [MORE.yaml ...]  (files merge in order, like --configfile)")
+        print(
+            "usage: python -m initstudy.config CONFIG.yaml [MORE.yaml ...] [--config KEY=VALUE ...]"
+            "  (files merge in order, like --configfile)"
+        )
         return 0 if argv else 2
+    files, _, entries = (argv[: argv.index("--config")], None, argv[argv.index("--config") + 1 :]) if "--config" in argv else (argv, None, [])
     try:
-        config = load(*argv)
+        config = load(*files, overrides=parse_overrides(entries) if entries else None)
     except ConfigError as exc:
         sys.stderr.write(f"initstudy: invalid config:\n{exc}\n")
         return 1
     from .grid import experiment_runs
 
     n = sum(len(experiment_runs(name, exp)) for name, exp in config["experiments"].items())
-    print(f"{' + '.join(argv)}: ok ({len(config['experiments'])} experiments, {n} runs)")
+    print(f"{' + '.join(files)}{' + --config' if entries else ''}: ok ({len(config['experiments'])} experiments, {n} runs)")
     return 0
 
 
