@@ -1875,11 +1875,28 @@ def _experiments(spec: dict) -> list[str]:
     return [e] if isinstance(e, str) else list(e)
 
 
+def measured_only(data: Data, experiments: list[str]) -> tuple[Data, int]:
+    """``data`` without the runs that were not finite at initialisation (NaN metrics, ranks -1: see
+    workflow/schemas/metrics.schema.yaml), and how many of them belong to ``experiments``."""
+    m, lay = data.metrics, data.layers
+    nan = m["loss"].isna() if len(m) else pd.Series(False, index=m.index)
+    if not nan.any():
+        return data, 0
+    n = int((nan & (m["iteration"] == 0) & m["experiment"].isin(experiments)).sum())
+    kept = lay[lay["rank_w"] >= 0] if "rank_w" in lay else lay
+    return Data(metrics=m[~nan], layers=kept, linear=data.linear), n
+
+
 def evaluate_claim(claim_id: str, spec: dict, data: Data) -> dict:
     """One row of results/claims.parquet for one claim (an inconclusive row when its data are missing)."""
     rule = {**spec["rule"], "experiment": spec["experiment"]}
     record = {"claim_id": claim_id, "claim": spec["claim"], "rule": rule_text(spec["rule"])}
     exps = _experiments(spec)
+    data, unmeasured = measured_only(data, exps)
+    unmeasured_note = (
+        f" {unmeasured} run(s) were not finite at initialisation (no measurable state: NaN in the tables) and are left out."
+        if unmeasured else ""
+    )  # fmt: skip
     have = set(data.metrics["experiment"]) | set(data.layers["experiment"])
     missing = [e for e in exps if e not in have]
     try:
@@ -1900,7 +1917,7 @@ def evaluate_claim(claim_id: str, spec: dict, data: Data) -> dict:
             "ci_high": math.nan,
             "threshold": math.nan,
             "n_runs": 0,
-            "note": f"Not decided: {exc}.",
+            "note": f"Not decided: {exc}.{unmeasured_note}",
             "details": json.dumps({}),
         }
     verdict = combine(out.checks)
@@ -1914,6 +1931,7 @@ def evaluate_claim(claim_id: str, spec: dict, data: Data) -> dict:
         note += f" Inconclusive: {main.reason}."
     if missing:
         note += f" Experiment(s) {missing} not in this study."
+    note += unmeasured_note
     details = {"checks": {t.name: t.summary() for t in out.checks}, **out.details}
     return {
         **record,
