@@ -172,7 +172,7 @@ HEAD = "datasets:\n  flower: {kind: flower, n_train: 40, n_test: 40}\nexperiment
 @pytest.mark.parametrize(
     ("case", "text", "fragment"),
     [
-        ("comments", "# a comment line of the kind a careless generator writes\n" * 500_000 + HEAD + "    datasets: [flower]\n",
+        ("comments", "# a comment line of the kind a careless generator writes\n" * 50_000 + HEAD + "    datasets: [flower]\n",
          "larger than 256000 bytes"),
         ("long_list", HEAD + "    datasets: [flower]\n    scales: [" + "0.1, " * 25_000 + "0.1]\n", "more than 20000 values"),
         ("deep_flow", HEAD + "    datasets: [flower]\n    scales: " + "[" * 10_000 + "]" * 10_000 + "\n", "nested deeper than 20 levels"),
