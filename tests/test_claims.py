@@ -602,7 +602,10 @@ def test_b04():
 
 # --- runs with no finite state (issue 14) ------------------------------------------------------
 
-NO_STATE = {name: math.nan for name in ("loss", "train_acc", "test_loss", "test_acc", "out_saturation", "out_grad_norm", "out_weight_norm")}
+NO_STATE = {
+    name: math.nan
+    for name in ("loss", "train_acc", "test_loss", "test_acc", "out_saturation", "out_grad_norm", "out_weight_norm")
+}
 
 
 def test_runs_not_finite_at_init_are_left_out_and_said_so():

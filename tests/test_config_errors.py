@@ -175,7 +175,8 @@ HEAD = "datasets:\n  flower: {kind: flower, n_train: 40, n_test: 40}\nexperiment
         ("comments", "# a comment line of the kind a careless generator writes\n" * 50_000 + HEAD + "    datasets: [flower]\n",
          "larger than 256000 bytes"),
         ("long_list", HEAD + "    datasets: [flower]\n    scales: [" + "0.1, " * 25_000 + "0.1]\n", "more than 20000 values"),
-        ("deep_flow", HEAD + "    datasets: [flower]\n    scales: " + "[" * 10_000 + "]" * 10_000 + "\n", "nested deeper than 20 levels"),
+        ("deep_flow", HEAD + "    datasets: [flower]\n    scales: " + "[" * 10_000 + "]" * 10_000 + "\n",
+         "nested deeper than 20 levels"),
         ("undefined_datasets", HEAD + "    datasets: [" + ", ".join(f"d{i}" for i in range(5_000)) + "]\n",
          "... and 4980 more problems"),
     ],
@@ -197,7 +198,8 @@ def test_alias_bomb_is_refused_by_the_loader_and_by_validate(tmp_path):
     lol = ["lol"] * 10
     for _ in range(8):
         lol = [lol] * 10  # 10^9 strings if copied
-    raw = {"datasets": {"flower": {"kind": "flower"}}, "experiments": {"tiny": {"datasets": ["flower"], "inits": ["normal"]}}, "x": lol}
+    raw = {"datasets": {"flower": {"kind": "flower"}}, "experiments": {"tiny": {"datasets": ["flower"], "inits": ["normal"]}}}
+    raw["x"] = lol
     with pytest.raises(cfg.ConfigError, match=r"^cli: more than 20000 values \(aliases counted"):
         cfg.validate(raw, source="cli")
 
@@ -239,7 +241,8 @@ def test_make_checks_the_config_before_snakemake_runs_it(tmp_path):
     evaluate as Python before the Snakefile runs) never reaches Snakemake."""
     marker = tmp_path / "evaluated"
     bad = tmp_path / "yte.yaml"
-    bad.write_text((BAD / "yte.yaml").read_text().replace('?"evaluated " + "code"', f"?__import__('pathlib').Path({str(marker)!r}).touch()"))
+    template = (BAD / "yte.yaml").read_text()
+    bad.write_text(template.replace('?"evaluated " + "code"', f"?__import__('pathlib').Path({str(marker)!r}).touch()"))
     stamp = tmp_path / "stamp"
     stamp.touch()  # newer than pyproject.toml: make does not set up a venv
     proc = subprocess.run(

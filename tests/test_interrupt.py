@@ -104,7 +104,8 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
 def _frame():
     from initstudy.tables import arrow_schema
 
-    return pd.DataFrame({c: pd.Series([], dtype=t.to_pandas_dtype()) for c, t in zip(arrow_schema("dataset").names, arrow_schema("dataset").types)})
+    schema = arrow_schema("dataset")
+    return pd.DataFrame({c: pd.Series([], dtype=t.to_pandas_dtype()) for c, t in zip(schema.names, schema.types)})
 
 
 def test_disk_full_is_one_line_naming_the_file_and_nothing_is_half_written(tmp_path, monkeypatch):

@@ -129,7 +129,8 @@ class _Bounded:
         tag = getattr(event, "tag", None)
         if tag not in (None, "!") and tag not in _PLAIN_TAGS:
             shown = tag.replace("tag:yaml.org,2002:", "!!")
-            raise _Refused(f"the tag {_short(shown)} is not allowed: a config is plain data (no Python objects, no custom tags)", event.start_mark)
+            problem = f"the tag {_short(shown)} is not allowed: a config is plain data (no Python objects, no custom tags)"
+            raise _Refused(problem, event.start_mark)
         if isinstance(event, yaml.ScalarEvent) and len(event.value) > MAX_SCALAR_CHARS:
             raise _Refused(f"a value of {len(event.value)} characters (at most {MAX_SCALAR_CHARS})", event.start_mark)
         self._depth += 1
@@ -485,7 +486,8 @@ def _cross_checks(config: dict) -> list[str]:
         problems.append(f"experiments: the study has up to {total_runs} runs, more than {MAX_RUNS}; run it as several studies")
     elif total_shards > MAX_SHARDS and total_runs <= MAX_RUNS:
         problems.append(
-            f"experiments: {total_shards} training jobs (shard_size {config['shard_size']}), more than {MAX_SHARDS}; raise shard_size"
+            f"experiments: {total_shards} training jobs (shard_size {config['shard_size']}), "
+            f"more than {MAX_SHARDS}; raise shard_size"
         )
     return problems
 
@@ -613,7 +615,8 @@ def parse_overrides(entries: list[str]) -> dict:
                     nested = f"{{{part}: {nested}}}"
                 hint = f"; write {head}=\"{nested}\" (mappings merge key by key) or put it in a config file"
             raise ConfigError(
-                f"--config {_short(entry)}: {_short(key)} is not a key --config accepts (a top-level name of letters, digits, _ or -){hint}"
+                f"--config {_short(entry)}: {_short(key)} is not a key --config accepts "
+                f"(a top-level name of letters, digits, _ or -){hint}"
             )
         out[key] = _override_value(entry, value)
     return out
@@ -645,7 +648,8 @@ def main(argv: list[str] | None = None) -> int:
             "  (files merge in order, like --configfile)"
         )
         return 0 if argv else 2
-    files, _, entries = (argv[: argv.index("--config")], None, argv[argv.index("--config") + 1 :]) if "--config" in argv else (argv, None, [])
+    cut = argv.index("--config") if "--config" in argv else len(argv)
+    files, entries = argv[:cut], argv[cut + 1 :]
     try:
         config = load(*files, overrides=parse_overrides(entries) if entries else None)
     except ConfigError as exc:
