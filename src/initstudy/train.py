@@ -6,9 +6,13 @@ before it is updated: the forward and backward pass that the update needs also g
 diagnostic (:mod:`initstudy.metrics`).
 
 Divergence. Overflow is silenced (``np.errstate``) and checked at every logged iteration: a run
-whose parameters or loss are no longer finite is put back to its last logged (finite) state,
-frozen (its learning rate set to 0) and flagged ``diverged`` from then on. No NaN or inf reaches a
-metric, no warning is printed, the other runs of the batch go on untouched.
+whose parameters, gradients or loss are no longer finite is put back to its last logged (finite)
+state, frozen (its learning rate set to 0) and flagged ``diverged`` from then on: its rows from
+there on repeat the values of its last row with ``diverged = false`` (the last finite state, at
+that row's iteration). A run that is not finite already at iteration 0 has no finite state to fall
+back on: every metric of it is NaN (its ranks -1) at every logged iteration, beside
+``diverged = true``, never a made-up number such as a loss of 0. Other values are recorded as
+measured (a test pass that overflows gives an infinite test loss). No warning is printed; the other runs of the batch go on untouched.
 
 Randomness. A run's initial weights are drawn from its own key, a stable hash of
 ``(seed, width, depth, layer, role)`` fed to ``numpy.random.SeedSequence``; nothing else is random.
@@ -134,6 +138,13 @@ def _finite(arrays: list[Array]) -> Array:
     return ok
 
 
+def _unmeasured(values: Array, runs: Array) -> Array:
+    """``values (..., R)`` with the ``runs`` that have no finite state blanked: NaN, or -1 for a rank."""
+    out = values.astype(np.float64) if values.dtype.kind == "f" else values.copy()
+    out[..., runs] = np.nan if out.dtype.kind == "f" else -1
+    return out
+
+
 def train(
     X: Array,
     y: Array,
@@ -168,6 +179,7 @@ def train(
     runs_log: dict[str, list[Array]] = {k: [] for k in RUN_COLUMNS}
     layers_log: dict[str, list[Array]] = {k: [] for k in LAYER_COLUMNS}
     diverged = np.zeros(R, dtype=bool)
+    unmeasured = np.zeros(R, dtype=bool)  # not finite at iteration 0: nothing true to record
     snapshot = frozen = None  # last logged state; the state diverged runs are held at
     stepper = FastSteps(W, b, X, y, lr.ravel(), activation) if fast and len(W) > 1 else None
     done = 0
@@ -192,6 +204,8 @@ def train(
             if bad.any():
                 if snapshot is not None:
                     _restore(W + b, snapshot, bad)
+                else:
+                    unmeasured |= bad
                 frozen = [p.copy() for p in W + b]
                 diverged |= bad
                 lr[diverged] = 0.0
@@ -199,9 +213,9 @@ def train(
             run, layer = measure(W, b, P, X, y, Xt, yt, act, saturation_threshold, exact)
             run["diverged"] = diverged.copy()
             for k, v in run.items():
-                runs_log[k].append(np.nan_to_num(np.asarray(v, dtype=np.float64)) if k != "diverged" else v)
+                runs_log[k].append(_unmeasured(np.asarray(v, dtype=np.float64), unmeasured) if k != "diverged" else v)
             for k, v in layer.items():
-                layers_log[k].append(np.nan_to_num(np.asarray(v, dtype=np.float64)) if v else np.zeros((0, R)))
+                layers_log[k].append(_unmeasured(np.asarray(v), unmeasured) if v else np.zeros((0, R)))
             snapshot = [p.copy() for p in W + b]
             if stepper is not None:
                 stepper.set_params(W, b)
