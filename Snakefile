@@ -5,6 +5,7 @@
 #   results/datasets/{dataset}.parquet                  x1, x2, y, split
 #   results/train/{experiment}/{cell}/{shard}.*.parquet one training job: metrics and layers of its runs
 #   results/metrics.parquet, results/layers.parquet     every run, aggregated (workflow/schemas/)
+#   results/course.parquet, results/course_seeds.parquet the course notebooks' printed numbers beside our runs
 #   results/benchmarks/{rule}/...tsv                    runtime and memory of each job
 from snakemake.utils import min_version
 
@@ -35,6 +36,7 @@ include: "workflow/rules/datasets.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/claims.smk"
+include: "workflow/rules/course.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
 

@@ -278,10 +278,40 @@ def _grid_size(exp: dict) -> int:
     """Upper bound on the runs of an experiment (before duplicates collapse)."""
     n_inits = sum(len(exp["scales"]) if isinstance(i, str) else len(i["scales"]) for i in exp["inits"])
     n_seeds = exp["seeds"] if isinstance(exp["seeds"], int) else len(exp["seeds"])
-    n = n_inits * n_seeds
-    for key in ("datasets", "activations", "widths", "depths", "bias_inits", "bias_scales", "lrs"):
+    n = n_inits * (n_seeds + len(exp.get("notebook_seeds") or []))
+    n *= len(exp["layers"]) if exp.get("layers") else len(exp["widths"]) * len(exp["depths"])
+    for key in ("datasets", "activations", "bias_inits", "bias_scales", "lrs"):
         n *= len(exp[key])
     return n
+
+
+def _net_checks(name: str, exp: dict) -> list[str]:
+    """Nets of unequal widths must be told apart by (first width, depth); notebook draws have zero biases."""
+    problems = []
+    seen: dict = {}
+    for i, layout in enumerate(exp.get("layers") or []):
+        key = (layout[0] if layout else 0, len(layout))
+        if key in seen:
+            problems.append(
+                f"experiments.{name}.layers[{i}]: same first width and depth as layers[{seen[key]}]; "
+                "nets of one experiment are recorded by (width of the first layer, depth), so they must differ there"
+            )
+        seen.setdefault(key, i)
+    if exp.get("notebook_seeds") and exp["bias_inits"] != ["zeros"]:
+        problems.append(f"experiments.{name}.notebook_seeds: the notebooks draw zero biases; bias_inits must be [zeros]")
+    return problems
+
+
+def _course_checks(config: dict) -> list[str]:
+    """Every printed number of ``course`` names a defined notebook and experiment."""
+    course = config.get("course") or {}
+    problems = []
+    for i, number in enumerate(course.get("numbers") or []):
+        if number["notebook"] not in course.get("notebooks", {}):
+            problems.append(f"course.numbers[{i}].notebook: unknown notebook '{number['notebook']}'; defined: {', '.join(course.get('notebooks', {}))}")
+        if number["experiment"] not in config["experiments"]:
+            problems.append(f"course.numbers[{i}].experiment: unknown experiment '{number['experiment']}'")
+    return problems
 
 
 def _cross_checks(config: dict) -> list[str]:
@@ -291,6 +321,8 @@ def _cross_checks(config: dict) -> list[str]:
             problems.append(
                 f"datasets.{name}.test_seed: must differ from seed ({ds['seed']}), or the test set repeats the training set"
             )
+        if ds.get("factor") is not None and ds["kind"] not in ("circles", "make_circles"):
+            problems.append(f"datasets.{name}.factor: only the circle kinds (circles, make_circles) take a factor, not {ds['kind']}")
     for name, exp in config["experiments"].items():
         for i, ds in enumerate(exp["datasets"]):
             if ds not in config["datasets"]:
@@ -299,12 +331,13 @@ def _cross_checks(config: dict) -> list[str]:
                 problems.append(
                     f"experiments.{name}.datasets[{i}]: unknown dataset '{ds}'{hint}; defined datasets: {', '.join(config['datasets'])}"
                 )
+        problems += _net_checks(name, exp)
         n = _grid_size(exp)
         if n > MAX_RUNS_PER_EXPERIMENT:
             problems.append(
                 f"experiments.{name}: the grid has up to {n} runs, more than {MAX_RUNS_PER_EXPERIMENT}; split it into smaller experiments"
             )
-    return problems
+    return problems + _course_checks(config)
 
 
 # --- entry points ---------------------------------------------------------------------------

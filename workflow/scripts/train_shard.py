@@ -28,5 +28,5 @@ if "snakemake" in globals():
     logging.basicConfig(filename=sm.log[0], level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     p = sm.params
     main(dict(sm.input.items()), sm.output.metrics, sm.output.layers, sm.output.params, runs=list(p.runs), threads=sm.threads,
-         iterations=p.iterations, log_points=p.log_points, dtype=p.dtype, saturation_threshold=p.saturation_threshold,
+         iterations=p.iterations, log_points=p.log_points, log_every=p.log_every, dtype=p.dtype, saturation_threshold=p.saturation_threshold,
          exact=p.exact)  # fmt: skip
