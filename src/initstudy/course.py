@@ -51,11 +51,12 @@ def beats(value: float, others: Array, metric: str) -> float:
     return float((better.sum() + 0.5 * (others == value).sum()) / len(others))
 
 
-def draw_label(share: float, n: int, tail: float) -> str:
-    """``lucky``, ``unlucky`` or ``typical`` for a notebook draw; ``same for every seed`` when nothing varies."""
+def draw_label(share: float, distinct: int, tail: float) -> str:
+    """``lucky``, ``unlucky`` or ``typical`` for a notebook draw; ``same for every seed`` when the
+    notebook's value and all of ours are one (``distinct`` values in all)."""
     if np.isnan(share):
         return ""
-    if n <= 1:
+    if distinct <= 1:
         return "same for every seed"
     return "lucky" if share >= 1 - tail else "unlucky" if share <= tail else "typical"
 
@@ -209,7 +210,7 @@ def compare(course: dict, metrics: pd.DataFrame, datasets: dict[str, dict], hidd
             "replay": replayed, "replay_text": printed(replayed, fmt),
             "seeds_n": len(values), "seeds_median": float(np.median(values)) if len(values) else np.nan,
             "seeds_min": float(values.min()) if len(values) else np.nan, "seeds_max": float(values.max()) if len(values) else np.nan,
-            "beats": share, "draw": draw_label(share, len(np.unique(values)), course.get("tail", 0.1)),
+            "beats": share, "draw": draw_label(share, len(np.unique(np.r_[values, ours])), course.get("tail", 0.1)),
             "ceiling": ceiling, "note": n.get("note", ""),
         })  # fmt: skip
         seeds_rows += [{"number": i, "seed": int(s), "value": float(v)} for s, v in zip(own["seed"], values)]
@@ -226,3 +227,63 @@ COLUMNS = [
 """Columns of results/course.parquet, in order (workflow/schemas/course.schema.yaml)."""
 
 DTYPES = {c: "int64" for c in ("number", "iteration", "notebook_seed", "seeds_n")} | {"match": "bool"}
+
+
+# ---------------------------------------------------------------- what the report shows
+
+
+def _shown(value: float, fmt: str) -> str:
+    """A seed statistic in the number's unit: costs to the printed 6 decimals, accuracies to 4 digits."""
+    from .report import fmt as number
+
+    if value is None or np.isnan(value):
+        return "—"
+    return f"{value:f}" if fmt == "fixed6" else number(float(value), 4)
+
+
+def report_section(records: list[dict], course: dict, config: dict, figure: dict | None) -> dict:
+    """The template's ``course`` context: one table per notebook, a tally, the figure.
+
+    ``records``: rows of results/course.parquet; ``course``: the config's course section.
+    """
+    books: dict[str, dict] = {}
+    for r in sorted(records, key=lambda r: int(r["number"])):
+        name = str(r["notebook"])
+        book = books.setdefault(name, {"name": name, "title": str(r["title"]), "course": str(r["course"]), "rows": [], "seeds": set(), "experiments": []})
+        if str(r["experiment"]) not in book["experiments"]:
+            book["experiments"].append(str(r["experiment"]))
+        if int(r["notebook_seed"]) >= 0:
+            book["seeds"].add(int(r["notebook_seed"]))
+        fmt = str(r["format"])
+        has_replay = not np.isnan(r["replay"])
+        book["rows"].append({
+            "printed": str(r["printed"]),
+            "iteration": f"{int(r['iteration']):,}",
+            "published": str(r["published_text"]),
+            "expected": "" if np.isnan(r["expected"]) else printed(float(r["expected"]), fmt),
+            "ours": str(r["ours_text"]) or "—",
+            "match": bool(r["match"]),
+            "replay": str(r["replay_text"]) if has_replay else "—",
+            "replay_match": has_replay and str(r["replay_text"]) == str(r["published_text"]),
+            "median": _shown(r["seeds_median"], fmt),
+            "range": f"{_shown(r['seeds_min'], fmt)} – {_shown(r['seeds_max'], fmt)}" if int(r["seeds_n"]) else "—",
+            "n": int(r["seeds_n"]),
+            "draw": str(r["draw"]),
+            "beats": "" if np.isnan(r["beats"]) else f"{100 * float(r['beats']):.0f}%",
+            "ceiling": "" if np.isnan(r["ceiling"]) else _shown(r["ceiling"], "percent"),
+            "note": str(r["note"]),
+        })  # fmt: skip
+    for book in books.values():
+        book["seeds"] = ", ".join(map(str, sorted(book["seeds"]))) or "—"
+        book["n_seeds"] = max((row["n"] for row in book["rows"]), default=0)
+    total = len(records)
+    matched = sum(bool(r["match"]) for r in records)
+    return {
+        "notebooks": list(books.values()),
+        "total": total,
+        "matched": matched,
+        "lucky": sum(str(r["draw"]) == "lucky" for r in records),
+        "unlucky": sum(str(r["draw"]) == "unlucky" for r in records),
+        "tail": f"{100 * float(course.get('tail', 0.1)):.0f}%",
+        "figure": figure,
+    }

@@ -58,9 +58,9 @@ def hidden_sizes(run: dict) -> list[int]:
     return [int(h) for h in run["hidden"]] if run.get("hidden") else [int(run["width"])] * int(run["depth"])
 
 
-def layout_token(run: dict):
+def layout_token(width: int, hidden: list[int] | None):
     """What stands for the layer widths in a run's key: ``width`` (equal widths), or ``"10-5"``."""
-    return "-".join(str(h) for h in run["hidden"]) if run.get("hidden") else run["width"]
+    return "-".join(str(h) for h in hidden) if hidden else width
 
 
 def layer_sizes(n_x: int, width: int, depth: int, hidden: list[int] | None = None) -> list[int]:
@@ -90,7 +90,7 @@ def init_params(runs: list[dict], n_x: int, width: int, depth: int, dtype=np.flo
     """
     hidden = runs[0].get("hidden")
     sizes = layer_sizes(n_x, width, depth, hidden)
-    token = layout_token(runs[0])
+    token = layout_token(width, hidden)
     legacy = {i: _notebook_draw(r, sizes) for i, r in enumerate(runs) if r["seed"] < 0}
     W, b = [], []
     for layer in range(1, len(sizes)):

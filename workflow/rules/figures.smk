@@ -549,3 +549,24 @@ localrules:
     plot_edge_of_chaos,
     plot_glorot_histograms,
     plot_init_families,
+
+
+rule plot_course:
+    input:
+        course=rules.compare_course.output.course,
+        seeds=rules.compare_course.output.seeds,
+    output:
+        report(
+            "results/figures/course.png",
+            caption="../report/captions/course.rst",
+            category="Course",
+            labels={"figure": "course", "claims": "Course"},
+        ),
+    log:
+        "logs/figures/course.log",
+    benchmark:
+        "results/benchmarks/plot_course.tsv"
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/plot_course.py"

@@ -3,7 +3,8 @@
 #   snakemake --cores all report     figures and report from existing results (never retrains)
 #
 # The report shows every figure that config/claims.yaml lists under a claim's `figures`, plus
-# `datasets` (Methods). The template and the captions are inputs, so editing them re-renders.
+# `datasets` (Methods) and `course` (the course's own numbers). The template and the captions
+# are inputs, so editing them re-renders.
 import os
 
 import yaml
@@ -13,9 +14,11 @@ from initstudy.report import claim_specs, figure_names
 CLAIMS_SPEC = "config/claims.yaml"
 if os.path.exists(CLAIMS_SPEC):
     with open(CLAIMS_SPEC) as _fh:
-        REPORT_FIGURES = figure_names(claim_specs(yaml.safe_load(_fh)))
+        REPORT_FIGURES = figure_names(
+            claim_specs(yaml.safe_load(_fh)), extra=("datasets", "course")
+        )
 else:  # render_report then fails with a missing-input error that names the file
-    REPORT_FIGURES = figure_names({})
+    REPORT_FIGURES = figure_names({}, extra=("datasets", "course"))
 
 
 localrules:
@@ -29,6 +32,7 @@ rule render_report:
         claims_spec=CLAIMS_SPEC,
         config="results/config.yaml",
         metrics="results/metrics.parquet",
+        course=rules.compare_course.output.course,
         template="workflow/report/template.html.j2",
         figures=expand("results/figures/{name}.png", name=REPORT_FIGURES),
         captions=expand("workflow/report/captions/{name}.rst", name=REPORT_FIGURES),

@@ -269,6 +269,7 @@ def main(
     *,
     benchmarks_dir: str,
     repo: str = ".",
+    course: str | None = None,
 ) -> None:
     table = read_table(claims)
     missing = [c for c in R.CLAIM_COLUMNS if c not in table.columns]
@@ -286,6 +287,12 @@ def main(
         runs=runs_per_experiment(metrics),
         provenance=provenance(config_text, benchmarks_dir, repo),
     )
+    context["course"] = None
+    if course is not None:  # the section "The course's own numbers" (results/course.parquet)
+        from initstudy.course import report_section
+
+        records = read_table(course, name="course").to_dict("records")
+        context["course"] = report_section(records, cfg.get("course") or {}, cfg, figs.get("course")) if records else None
     html = render(template, context)
     write_atomic(output, lambda tmp: tmp.write_text(html, encoding="utf-8"))
     log.info("wrote %s (%d claims, %d figures, %.1f MB)", output, len(context["claims"]), len(figs), len(html) / 1e6)
@@ -305,4 +312,5 @@ if "snakemake" in globals():
         list(i.captions),
         sm.output[0],
         benchmarks_dir=sm.params.benchmarks_dir,
+        course=i.course,
     )
