@@ -131,7 +131,7 @@ def test_make_circles_is_scikit_learns_algorithm():
     # the Initialization notebook's first training points (np.random.seed(1); make_circles(300, noise=.05))
     assert np.array_equal(np.round(X[:3], 8), [[-0.07741354, 0.85260226], [0.4318696, -0.87214504], [0.07916502, 0.8406611]])
     assert list(y[:3]) == [1, 0, 1]
-    X2, y2 = make_circles(7, noise=0.1, seed=4)
+    _, y2 = make_circles(7, noise=0.1, seed=4)
     assert (y2 == 1).sum() == 4  # odd n: the inner circle gets the extra point
 
 
@@ -198,3 +198,70 @@ def test_replay_is_the_planar_notebook():
     X = np.stack([data["x1"][train], data["x2"][train]])
     out = replay_planar(X, data["y"][train][None, :].astype(float), 4, 1.2, 2, [0, 1000])
     assert printed(out[0]["loss"], "fixed6") == "0.693048" and printed(out[1000]["loss"], "fixed6") == "0.288083"
+
+
+def _small_course(tmp_path: Path) -> tuple[Path, Path, dict]:
+    """A course table from a short planar run (3 of our seeds and the notebook's draw), written as the rule does."""
+    data = make_dataset("flower", 400, 40, 0.2, 1, 2)
+    exp = _exp(activations=["tanh"], widths=[4], layers=[[], [4]], seeds=3, notebook_seeds=[2], lrs=[1.2])
+    frames = [
+        pd.DataFrame(run_cell(cell, data, iterations=1000, log_points=2, log_every=500)[0])
+        for cell in by_cell(experiment_runs("p", exp))
+    ]
+    course = {
+        "tail": 0.1,
+        "notebooks": {"planar": {"title": "Planar", "course": "course 1, week 3", "replay": "planar"}},
+        "numbers": [
+            {"notebook": "planar", "printed": "Cost after iteration 0", "experiment": "p", "where": {"width": 4, "depth": 1},
+             "metric": "loss", "iteration": 0, "value": 0.693048, "format": "fixed6"},
+            {"notebook": "planar", "printed": "Cost after iteration 1000", "experiment": "p", "where": {"width": 4, "depth": 1},
+             "metric": "loss", "iteration": 1000, "value": 0.288083, "format": "fixed6", "expected": 0.288},
+            {"notebook": "planar", "printed": "Accuracy", "experiment": "p", "where": {"width": 4, "depth": 1},
+             "metric": "train_acc", "iteration": 1000, "value": 90, "format": "percent_int"},
+            {"notebook": "planar", "printed": "Logistic regression", "experiment": "p", "where": {"depth": 0},
+             "metric": "train_acc", "iteration": 1000, "value": 47, "format": "percent_int", "linear_ceiling": True},
+        ],
+    }  # fmt: skip
+
+    def hidden_of(experiment, width, depth):
+        return [width] * depth
+
+    table, seeds = compare(course, pd.concat(frames, ignore_index=True), {"d": data}, hidden_of)
+    from initstudy.tables import write_table
+
+    write_table(table, tmp_path / "course.parquet", "course")
+    write_table(seeds, tmp_path / "course_seeds.parquet", "course_seeds")
+    return tmp_path / "course.parquet", tmp_path / "course_seeds.parquet", course
+
+
+def test_compare_course_table(tmp_path):
+    course_path, seeds_path, course = _small_course(tmp_path)
+    table = pd.read_parquet(course_path)
+    first = table.iloc[0]
+    assert first["match"] and first["replay_text"] == "0.693048" and first["notebook_seed"] == 2 and first["seeds_n"] == 3
+    assert table.iloc[1]["replay_text"] == "0.288083" and table.iloc[1]["expected"] == 0.288
+    assert np.isnan(table.iloc[3]["replay"]) and 60 < table.iloc[3]["ceiling"] < 80  # no replay of scikit-learn
+    assert len(pd.read_parquet(seeds_path)) == 3 * len(table)
+    from initstudy.course import report_section
+
+    section = report_section(table.to_dict("records"), course, {}, None)
+    rows = section["notebooks"][0]["rows"]
+    assert section["total"] == 4 and rows[0]["published"] == "0.693048" and rows[1]["expected"] == "0.288000"
+    assert rows[3]["ceiling"] and section["notebooks"][0]["seeds"] == "2"
+
+
+def test_plot_course_draws_the_table_and_an_empty_one(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("plot_course", ROOT / "workflow" / "scripts" / "plot_course.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    course_path, seeds_path, _ = _small_course(tmp_path)
+    module.main(str(course_path), str(seeds_path), str(tmp_path / "course.png"))
+    assert (tmp_path / "course.png").read_bytes()[:4] == b"\x89PNG" and (tmp_path / "course.png").stat().st_size > 20_000
+    from initstudy.tables import write_table
+
+    empty = pd.read_parquet(course_path).iloc[0:0]
+    write_table(empty, tmp_path / "empty.parquet", "course")
+    module.main(str(tmp_path / "empty.parquet"), str(seeds_path), str(tmp_path / "empty.png"))
+    assert (tmp_path / "empty.png").exists()

@@ -104,12 +104,12 @@ def replay_initialization(X: Array, Y: Array, Xt: Array, Yt: Array, hidden: list
     """
     dims = [X.shape[0], *hidden, 1]
     rs = np.random.RandomState(seed)
-    P = []
-    for l in range(1, len(dims)):
-        shape = (dims[l], dims[l - 1])
-        W = {"zeros": lambda: np.zeros(shape), "normal": lambda: rs.randn(*shape) * scale,
-             "he_normal": lambda: rs.randn(*shape) * np.sqrt(2.0 / dims[l - 1]) * scale}[init]()  # fmt: skip
-        P.append([W, np.zeros((dims[l], 1))])
+    draw = {
+        "zeros": lambda rows, cols: np.zeros((rows, cols)),
+        "normal": lambda rows, cols: rs.randn(rows, cols) * scale,  # randn * 10
+        "he_normal": lambda rows, cols: rs.randn(rows, cols) * np.sqrt(2.0 / cols) * scale,  # a gain of 1 is exact
+    }[init]
+    P = [[draw(dims[k], dims[k - 1]), np.zeros((dims[k], 1))] for k in range(1, len(dims))]
 
     def forward(A):
         As = [A]
@@ -161,7 +161,9 @@ def _replay(kind: str, data: dict[str, Array], run: dict, hidden: list[int], log
     return {}
 
 
-def compare(course: dict, metrics: pd.DataFrame, datasets: dict[str, dict], hidden_of, replay: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+def compare(
+    course: dict, metrics: pd.DataFrame, datasets: dict[str, dict], hidden_of, replay: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The course table (one row per printed number) and the per-seed values behind it.
 
     ``metrics``: the metrics table; ``datasets``: ``{name: columns}`` of the datasets the course's
@@ -173,7 +175,12 @@ def compare(course: dict, metrics: pd.DataFrame, datasets: dict[str, dict], hidd
     numbers = course.get("numbers") or []
     for n in numbers:  # which iterations each notebook-seeded run must replay
         sel = _select(metrics, n["experiment"], n["where"])
-        for key in {tuple(r) for r in sel[sel["seed"] < 0][["experiment", "dataset", "activation", "width", "depth", "init", "scale", "seed", "lr"]].itertuples(index=False)}:
+        for key in {
+            tuple(r)
+            for r in sel[sel["seed"] < 0][
+                ["experiment", "dataset", "activation", "width", "depth", "init", "scale", "seed", "lr"]
+            ].itertuples(index=False)
+        }:
             wanted.setdefault(key, set()).add(n["iteration"])
     for i, n in enumerate(numbers):
         book = course["notebooks"][n["notebook"]]
@@ -191,7 +198,9 @@ def compare(course: dict, metrics: pd.DataFrame, datasets: dict[str, dict], hidd
             key = tuple(run[c] for c in ("experiment", "dataset", "activation", "width", "depth", "init", "scale", "seed", "lr"))
             if key not in replays:
                 hidden = hidden_of(run["experiment"], int(run["width"]), int(run["depth"]))
-                replays[key] = _replay(book.get("replay", ""), datasets[run["dataset"]], run, hidden, sorted(wanted.get(key, {n["iteration"]})))
+                replays[key] = _replay(
+                    book.get("replay", ""), datasets[run["dataset"]], run, hidden, sorted(wanted.get(key, {n["iteration"]}))
+                )
             replayed = replays[key].get(n["iteration"], {}).get(n["metric"], np.nan) * factor
         share = beats(ours, values, n["metric"])
         ceiling = np.nan
@@ -249,7 +258,10 @@ def report_section(records: list[dict], course: dict, config: dict, figure: dict
     books: dict[str, dict] = {}
     for r in sorted(records, key=lambda r: int(r["number"])):
         name = str(r["notebook"])
-        book = books.setdefault(name, {"name": name, "title": str(r["title"]), "course": str(r["course"]), "rows": [], "seeds": set(), "experiments": []})
+        book = books.setdefault(
+            name,
+            {"name": name, "title": str(r["title"]), "course": str(r["course"]), "rows": [], "seeds": set(), "experiments": []},
+        )
         if str(r["experiment"]) not in book["experiments"]:
             book["experiments"].append(str(r["experiment"]))
         if int(r["notebook_seed"]) >= 0:
@@ -269,7 +281,7 @@ def report_section(records: list[dict], course: dict, config: dict, figure: dict
             "range": f"{_shown(r['seeds_min'], fmt)} – {_shown(r['seeds_max'], fmt)}" if int(r["seeds_n"]) else "—",
             "n": int(r["seeds_n"]),
             "draw": str(r["draw"]),
-            "beats": "" if np.isnan(r["beats"]) else f"{100 * float(r['beats']):.0f}%",
+            "beats": "" if np.isnan(r["beats"]) or r["draw"] == "same for every seed" else f"{100 * float(r['beats']):.0f}%",
             "ceiling": "" if np.isnan(r["ceiling"]) else _shown(r["ceiling"], "percent"),
             "note": str(r["note"]),
         })  # fmt: skip

@@ -92,18 +92,18 @@ def init_params(runs: list[dict], n_x: int, width: int, depth: int, dtype=np.flo
     sizes = layer_sizes(n_x, width, depth, hidden)
     token = layout_token(width, hidden)
     legacy = {i: _notebook_draw(r, sizes) for i, r in enumerate(runs) if r["seed"] < 0}
-    W, b = [], []
-    for layer in range(1, len(sizes)):
-        shape = (sizes[layer], sizes[layer - 1])
-        W.append(np.stack([legacy[i][0][layer - 1] if i in legacy else INITS[r["init"]](run_key(r["seed"], token, depth, layer, "W"), shape, r["scale"])
-                           for i, r in enumerate(runs)]).astype(dtype))  # fmt: skip
-        b.append(
-            np.stack(
-                [legacy[i][1][layer - 1] if i in legacy else
-                 BIAS_INITS[r["bias_init"]](run_key(r["seed"], token, depth, layer, "b"), sizes[layer], r["bias_scale"])
-                 for i, r in enumerate(runs)]  # fmt: skip
-            )[:, :, None].astype(dtype)
-        )
+    def weights(i: int, r: dict, layer: int) -> Array:
+        if i in legacy:
+            return legacy[i][0][layer - 1]
+        return INITS[r["init"]](run_key(r["seed"], token, depth, layer, "W"), (sizes[layer], sizes[layer - 1]), r["scale"])
+
+    def biases(i: int, r: dict, layer: int) -> Array:
+        if i in legacy:
+            return legacy[i][1][layer - 1]
+        return BIAS_INITS[r["bias_init"]](run_key(r["seed"], token, depth, layer, "b"), sizes[layer], r["bias_scale"])
+
+    W = [np.stack([weights(i, r, layer) for i, r in enumerate(runs)]).astype(dtype) for layer in range(1, len(sizes))]
+    b = [np.stack([biases(i, r, layer) for i, r in enumerate(runs)])[:, :, None].astype(dtype) for layer in range(1, len(sizes))]
     return W, b
 
 

@@ -21,7 +21,9 @@ def hidden_lookup(layouts: dict[str, list[list[int]]]):
     return hidden_of
 
 
-def main(metrics: str, datasets: list[str], course_out: str, seeds_out: str, *, course: dict, layouts: dict, replay: bool = True) -> None:
+def main(
+    metrics: str, datasets: list[str], course_out: str, seeds_out: str, *, course: dict, layouts: dict, replay: bool = True
+) -> None:
     df = read_table(metrics, name="metrics")
     data = {Path(p).stem: {c: v.to_numpy() for c, v in read_table(p).items()} for p in datasets}
     table, seeds = compare(course, df, data, hidden_lookup(layouts), replay=replay)

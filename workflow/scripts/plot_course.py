@@ -1,9 +1,10 @@
 """Rule plot_course: the course notebooks' printed numbers beside our notebook-seeded runs and our seeds.
 
-Left: every printed cost against its iteration; right: every printed accuracy (in %), one row each.
+Top: every printed cost against its iteration; below: every printed accuracy (in %), one row each.
 Grey dots are our own seeds, the ring is our run drawn the notebook's way, the cross the published value.
 """
 
+import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.lines import Line2D
 
@@ -13,7 +14,7 @@ from initstudy.tables import read_table
 TITLE = "The course's own numbers: published, reproduced, and over our seeds"
 PUBLISHED = {"marker": "x", "s": 46, "color": "#CC3311", "linewidths": 1.8, "zorder": 5}
 OURS = {"marker": "o", "s": 70, "facecolors": "none", "edgecolors": "#0077BB", "linewidths": 1.6, "zorder": 4}
-SEEDS = {"marker": "o", "s": 9, "color": "#999999", "alpha": 0.6, "lw": 0, "zorder": 2}
+SEEDS = {"marker": "o", "s": 14, "color": "#777777", "alpha": 0.6, "lw": 0, "zorder": 2}
 PERCENT = {"percent": 1.0, "percent_int": 1.0, "share": 100.0}
 
 
@@ -30,32 +31,37 @@ def main(course: str, seeds: str, output: str) -> None:
             F.save(F.empty_figure(TITLE, "The config lists no course numbers (key course.numbers)."), output)
             return
         costs = table[table["format"] == "fixed6"]
-        accs = table[table["format"].isin(list(PERCENT))].iloc[::-1]
-        fig, axes = F.panels(2 if len(costs) else 1, ncols=2, height=max(3.2, 0.24 * len(accs) + 0.8))
+        accs = table[table["format"].isin(list(PERCENT))].iloc[::-1].reset_index(drop=True)
+        heights = ([2.3] if len(costs) else []) + [0.27 * len(accs) + 0.9]
+        fig, axes = plt.subplots(len(heights), 1, figsize=(F.WIDTH, sum(heights) + 0.9), height_ratios=heights, squeeze=False)
+        axes = list(axes.ravel())
         if len(costs):
             ax = axes[0]
             for _, r in costs.iterrows():
                 v = values[values["number"] == r["number"]]["value"].to_numpy()
-                ax.scatter(r["iteration"] + _jitter(len(v), 180), v, **SEEDS)
+                ax.scatter(r["iteration"] + _jitter(len(v), 150), v, **SEEDS)
             ax.scatter(costs["iteration"], costs["ours"], **OURS)
             ax.scatter(costs["iteration"], costs["published"], **PUBLISHED)
             ax.set_xlabel("iteration (gradient-descent steps)")
             ax.set_ylabel("training cost (BCE)")
             ax.set_yscale("log")
-            ax.set_title(f"{costs['title'].iloc[0]}: printed costs", fontsize=9)
+            ax.set_title(f"{costs['title'].iloc[0]}: the printed costs", fontsize=9.5)
             F.readable_log_y(ax)
         ax = axes[-1]
-        for y, (_, r) in enumerate(accs.iterrows()):
+        for y, r in accs.iterrows():
             k = PERCENT[r["format"]]
             v = values[values["number"] == r["number"]]["value"].to_numpy() * k
             ax.scatter(v, y + _jitter(len(v)), **SEEDS)
             ax.scatter([r["ours"] * k], [y], **OURS)
             ax.scatter([r["published"] * k], [y], **PUBLISHED)
             if not np.isnan(r["ceiling"]):
-                ax.scatter([r["ceiling"] * k], [y], marker="|", s=120, color="#222222", zorder=3)
-        ax.set_yticks(range(len(accs)), [f"{r['printed']}" for _, r in accs.iterrows()], fontsize=7)
+                ax.scatter([r["ceiling"] * k], [y], marker="|", s=160, color="#222222", zorder=3)
+        for y in np.flatnonzero(accs["notebook"].to_numpy()[1:] != accs["notebook"].to_numpy()[:-1]):
+            ax.axhline(y + 0.5, color="#555555", lw=0.8)
+        ax.set_yticks(range(len(accs)), [f"{r['printed']}  ({r['notebook']})" for _, r in accs.iterrows()], fontsize=7.5)
+        ax.set_ylim(-0.6, len(accs) - 0.4)
         ax.set_xlabel("accuracy (%)")
-        ax.set_title("printed accuracies", fontsize=9)
+        ax.set_title("The printed accuracies (both notebooks)", fontsize=9.5)
         handles = [
             Line2D([], [], ls="", marker="x", color=PUBLISHED["color"], markeredgewidth=1.8),
             Line2D([], [], ls="", marker="o", markerfacecolor="none", markeredgecolor=OURS["edgecolors"], markersize=8),
