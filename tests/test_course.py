@@ -178,8 +178,10 @@ DIFFERS = {
 not either: they follow rounding), pinned to what it gives, so any drift shows."""
 
 
+@pytest.mark.slow
 def test_the_notebooks_printed_numbers_reproduce():
-    """Every printed number of config/config.yaml's course section, from the runs drawn the notebooks' way."""
+    """Every printed number of config/config.yaml's course section, from the runs drawn the notebooks' way
+    (about 20 s of one core: the notebooks' own budgets of 5,000 to 15,000 steps)."""
     config = cfg.load(ROOT / "config" / "config.yaml")
     metrics, datasets = _notebook_runs(config)
     table, _ = compare(config["course"], metrics, datasets, lambda *a: [], replay=False)
