@@ -357,6 +357,7 @@ def report_context(
     figures: Mapping[str, Mapping],
     runs: Mapping[str, Mapping],
     provenance: Mapping,
+    course: Mapping | None = None,
 ) -> dict:
     """The template's whole context.
 
@@ -364,7 +365,8 @@ def report_context(
     ``specs``: :func:`claim_specs` of config/claims.yaml; ``config``: the config as run;
     ``figures``: ``{name: {"name", "src", "caption", "width", "height", "script"}}``;
     ``runs``: per experiment ``{"runs", "diverged"}`` counted in the metrics;
-    ``provenance``: git, packages, machine, benchmarks, config text, generation time.
+    ``provenance``: git, packages, machine, benchmarks, config text, generation time;
+    ``course``: the section "The course's own numbers" (:func:`initstudy.course.report_section`), or None.
     """
     rows = sorted(claims, key=lambda r: claim_sort_key(str(r["claim_id"])))
     ids = [str(r["claim_id"]) for r in rows]
@@ -399,4 +401,5 @@ def report_context(
             "shard_size": fmt(config["shard_size"]),
         },
         "provenance": provenance,
+        "course": course,
     }

@@ -279,6 +279,12 @@ def main(
     config_text = Path(config).read_text()
     cfg = yaml.safe_load(config_text)
     figs = load_figures(list(figures), list(captions), cfg)
+    section = None
+    if course is not None:  # the section "The course's own numbers" (results/course.parquet)
+        from initstudy.course import report_section
+
+        records = read_table(course, name="course").to_dict("records")
+        section = report_section(records, cfg.get("course") or {}, cfg, figs.get("course")) if records else None
     context = R.report_context(
         table.to_dict("records"),
         specs,
@@ -286,13 +292,8 @@ def main(
         figures=figs,
         runs=runs_per_experiment(metrics),
         provenance=provenance(config_text, benchmarks_dir, repo),
+        course=section,
     )
-    context["course"] = None
-    if course is not None:  # the section "The course's own numbers" (results/course.parquet)
-        from initstudy.course import report_section
-
-        records = read_table(course, name="course").to_dict("records")
-        context["course"] = report_section(records, cfg.get("course") or {}, cfg, figs.get("course")) if records else None
     html = render(template, context)
     write_atomic(output, lambda tmp: tmp.write_text(html, encoding="utf-8"))
     log.info("wrote %s (%d claims, %d figures, %.1f MB)", output, len(context["claims"]), len(figs), len(html) / 1e6)
