@@ -393,10 +393,40 @@ def _grid_size(exp: dict) -> int:
     """Upper bound on the runs of an experiment (before duplicates collapse)."""
     n_inits = sum(len(exp["scales"]) if isinstance(i, str) else len(i["scales"]) for i in exp["inits"])
     n_seeds = exp["seeds"] if isinstance(exp["seeds"], int) else len(exp["seeds"])
-    n = n_inits * n_seeds
-    for key in ("datasets", "activations", "widths", "depths", "bias_inits", "bias_scales", "lrs"):
+    n = n_inits * (n_seeds + len(exp.get("notebook_seeds") or []))
+    n *= len(exp["layers"]) if exp.get("layers") else len(exp["widths"]) * len(exp["depths"])
+    for key in ("datasets", "activations", "bias_inits", "bias_scales", "lrs"):
         n *= len(exp[key])
     return n
+
+
+def _net_checks(name: str, exp: dict) -> list[str]:
+    """Nets of unequal widths must be told apart by (first width, depth); notebook draws have zero biases."""
+    problems = []
+    seen: dict = {}
+    for i, layout in enumerate(exp.get("layers") or []):
+        key = (layout[0] if layout else 0, len(layout))
+        if key in seen:
+            problems.append(
+                f"experiments.{name}.layers[{i}]: same first width and depth as layers[{seen[key]}]; "
+                "nets of one experiment are recorded by (width of the first layer, depth), so they must differ there"
+            )
+        seen.setdefault(key, i)
+    if exp.get("notebook_seeds") and exp["bias_inits"] != ["zeros"]:
+        problems.append(f"experiments.{name}.notebook_seeds: the notebooks draw zero biases; bias_inits must be [zeros]")
+    return problems
+
+
+def _course_checks(config: dict) -> list[str]:
+    """Every printed number of ``course`` names a defined notebook and experiment."""
+    course = config.get("course") or {}
+    problems = []
+    for i, number in enumerate(course.get("numbers") or []):
+        if number["notebook"] not in course.get("notebooks", {}):
+            problems.append(f"course.numbers[{i}].notebook: unknown notebook '{number['notebook']}'; defined: {', '.join(course.get('notebooks', {}))}")
+        if number["experiment"] not in config["experiments"]:
+            problems.append(f"course.numbers[{i}].experiment: unknown experiment '{number['experiment']}'")
+    return problems
 
 
 def job_bytes(exp: dict, datasets: dict, shard_size: int, dtype: str) -> int:
@@ -408,7 +438,10 @@ def job_bytes(exp: dict, datasets: dict, shard_size: int, dtype: str) -> int:
     final weights (3 copies of ``width x width`` per layer, in float64) for the params table.
     """
     item = 4 if dtype == "float32" else 8
-    width, depth = max(exp["widths"]), max(exp["depths"])
+    if exp.get("layers"):  # nets of a width per layer: the widest layer, the deepest net
+        width, depth = max((max(l) if l else 0) for l in exp["layers"]), max(len(l) for l in exp["layers"])
+    else:
+        width, depth = max(exp["widths"]), max(exp["depths"])
     points = max(max(datasets[d]["n_train"], datasets[d]["n_test"]) for d in exp["datasets"] if d in datasets)
     layer = (width if depth else 1) * (depth or 1)
     chunk = 4 * item * layer * (6 * points + 3 * max(width, 1))
@@ -454,6 +487,9 @@ def _cross_checks(config: dict) -> list[str]:
     total_runs = total_shards = 0
     one_too_big = False  # an experiment over its own limit: the study's total adds nothing
     memory = machine_bytes()
+    for name, ds in config["datasets"].items():
+        if ds.get("factor") is not None and ds["kind"] not in ("circles", "make_circles"):
+            problems.append(f"datasets.{name}.factor: only the circle kinds (circles, make_circles) take a factor, not {ds['kind']}")
     for name, exp in config["experiments"].items():
         for i, ds in enumerate(exp["datasets"]):
             if ds not in config["datasets"]:
@@ -462,6 +498,7 @@ def _cross_checks(config: dict) -> list[str]:
                 problems.append(
                     f"experiments.{name}.datasets[{i}]: unknown dataset '{ds}'{hint}; defined datasets: {', '.join(config['datasets'])}"
                 )
+        problems += _net_checks(name, exp)
         n = _grid_size(exp)
         total_runs += n
         shards = -(-n // config["shard_size"])
@@ -480,8 +517,8 @@ def _cross_checks(config: dict) -> list[str]:
             need = job_bytes(exp, config["datasets"], config["shard_size"], config["dtype"])
             if need > MEMORY_FRACTION * memory:
                 problems.append(
-                    f"experiments.{name}: one training job would need about {_gb(need)} of memory (width {max(exp['widths'])}, "
-                    f"depth {max(exp['depths'])}), more than half of this machine's {_gb(memory)}; "
+                    f"experiments.{name}: one training job would need about {_gb(need)} of memory "
+                    f"(its widest, deepest net), more than half of this machine's {_gb(memory)}; "
                     "use smaller widths, depths, datasets or shard_size"
                 )
     if total_runs > MAX_RUNS and not one_too_big:
@@ -491,7 +528,7 @@ def _cross_checks(config: dict) -> list[str]:
             f"experiments: {total_shards} training jobs (shard_size {config['shard_size']}), "
             f"more than {MAX_SHARDS}; raise shard_size"
         )
-    return problems
+    return problems + _course_checks(config)
 
 
 # --- entry points ---------------------------------------------------------------------------
