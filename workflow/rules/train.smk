@@ -16,6 +16,7 @@ rule train_shard:
         log_points=experiment_setting("log_points"),
         exact=experiment_setting("exact"),
         dtype=config["dtype"],
+        backend=config["backend"],
         saturation_threshold=config["saturation_threshold"],
     conda:
         CONDA_ENV

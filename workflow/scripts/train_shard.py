@@ -6,17 +6,23 @@ import time
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from initstudy.backends import describe, resolve
 from initstudy.tables import read_table, write_table
 from initstudy.train import run_shard
 
 
-def main(datasets: dict[str, str], metrics: str, layers: str, params: str, *, runs: list[dict], threads: int = 1, **settings) -> None:
+def main(datasets: dict[str, str], metrics: str, layers: str, params: str, *, runs: list[dict], threads: int = 1,
+         backend: str = "numpy", **settings) -> None:  # fmt: skip
     log = logging.getLogger("train_shard")
+    if resolve(backend) == "jax":  # XLA's threads and GPU determinism are set before JAX is imported
+        from initstudy.backends.jax_backend import configure
+
+        configure(threads)
     data = {name: {c: v.to_numpy() for c, v in read_table(path).items()} for name, path in datasets.items()}
     start = time.perf_counter()
-    log.info("training %d runs for %d iterations", len(runs), settings["iterations"])
+    log.info("training %d runs for %d iterations on %s (backend %s)", len(runs), settings["iterations"], describe(backend), backend)
     with threadpool_limits(limits=threads):
-        run_cols, layer_cols, param_cols = run_shard(runs, data, **settings)
+        run_cols, layer_cols, param_cols = run_shard(runs, data, backend=backend, progress=True, **settings)
     log.info("trained in %.2f s; %d diverged", time.perf_counter() - start, int(run_cols["diverged"][-len(runs) :].sum()))
     write_table(pd.DataFrame(run_cols), metrics, "metrics")
     write_table(pd.DataFrame(layer_cols), layers, "layers")
@@ -29,4 +35,4 @@ if "snakemake" in globals():
     p = sm.params
     main(dict(sm.input.items()), sm.output.metrics, sm.output.layers, sm.output.params, runs=list(p.runs), threads=sm.threads,
          iterations=p.iterations, log_points=p.log_points, dtype=p.dtype, saturation_threshold=p.saturation_threshold,
-         exact=p.exact)  # fmt: skip
+         exact=p.exact, backend=p.backend)  # fmt: skip
