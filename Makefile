@@ -44,4 +44,4 @@ lint: $(STAMP)
 	$(BIN)/snakemake --lint
 
 clean:
-	rm -rf results logs report .snakemake
+	rm -rf results logs report .snakemake .cache

@@ -32,6 +32,7 @@ def main(datasets: dict[str, str], metrics: str, layers: str, params: str, *, ru
 if "snakemake" in globals():
     sm = snakemake  # noqa: F821
     logging.basicConfig(filename=sm.log[0], level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    logging.getLogger("jax").setLevel(logging.WARNING)  # not "Unable to initialize backend 'tpu'" in every log
     p = sm.params
     main(dict(sm.input.items()), sm.output.metrics, sm.output.layers, sm.output.params, runs=list(p.runs), threads=sm.threads,
          iterations=p.iterations, log_points=p.log_points, dtype=p.dtype, saturation_threshold=p.saturation_threshold,

@@ -32,13 +32,40 @@ GPU_CHUNK_ELEMENTS = 1 << 25
 """The same on a GPU: enough runs at once to fill the device."""
 
 
+CACHE_ENV = "INITSTUDY_JAX_CACHE"
+"""Environment variable naming a folder for JAX's persistent compilation cache (the workflow sets it)."""
+
+
+def _machine_tag() -> str:
+    """This machine's platform and CPU features, hashed: a cache entry is only reused where it can run."""
+    import hashlib
+    import platform
+
+    flags = ""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            flags = next((line for line in fh if line.startswith(("flags", "Features"))), "")
+    except OSError:
+        pass
+    text = f"{platform.machine()}|{platform.processor()}|{flags}"
+    return f"{platform.machine()}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+
+
 def configure(threads: int = 1) -> None:
     """XLA flags for a training job, set before JAX is first imported (later calls change nothing).
 
-    Deterministic ops on GPUs; on CPUs at most ``threads`` threads for XLA's own work.
+    Deterministic ops on GPUs; on CPUs Eigen's thread pool off for one-thread jobs. When
+    ``$INITSTUDY_JAX_CACHE`` is set, compiled segments are cached under it, per machine type, so a
+    layer shape compiles once per machine rather than once per job (a cached executable is the
+    one a compile would give: the numbers do not change).
     """
-    if "jax" in __import__("sys").modules:
+    import sys
+
+    if "jax" in sys.modules:
         return
+    if os.environ.get(CACHE_ENV):
+        os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(os.environ[CACHE_ENV], _machine_tag()))
+        os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
     flags = os.environ.get("XLA_FLAGS", "")
     extra = ["--xla_gpu_deterministic_ops=true"]
     if threads <= 1:
