@@ -157,9 +157,11 @@ def write_metrics(config: dict, path: Path) -> None:
                     "iteration": exp["iterations"],
                     "iterations": exp["iterations"],
                     "diverged": k == 0 and name == "scale",
+                    "trained_on": "numpy" if k % 2 else "jax 0.10.2 cpu",
                 }
             )
-            rows.append({"experiment": name, "iteration": 0, "iterations": exp["iterations"], "diverged": False})
+            rows.append({"experiment": name, "iteration": 0, "iterations": exp["iterations"], "diverged": False,
+                         "trained_on": "numpy" if k % 2 else "jax 0.10.2 cpu"})  # fmt: skip
     pq.write_table(pa.Table.from_pylist(rows), path)
 
 

@@ -137,3 +137,13 @@ def test_progress_is_logged_with_time_left(flower, caplog):
     lines = [r.getMessage() for r in caplog.records if r.name == "initstudy.train"]
     assert lines and all("left" in line for line in lines)
     assert "100.0%" in lines[-1]
+
+
+def test_the_workflow_never_imports_jax_to_parse():
+    """What the Snakefile and its rule files import must not pull JAX in (a no-op rerun stays fast)."""
+    import subprocess
+    import sys
+
+    code = "import sys, initstudy.config, initstudy.grid, initstudy.report, initstudy.train, initstudy.tables; print('jax' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
