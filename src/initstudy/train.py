@@ -28,10 +28,15 @@ from . import metrics as M
 from .inits import BIAS_INITS, INITS, SYMMETRIC_INITS
 from .fast import FastSteps
 from .mlp import ACTIVATIONS, bce_from_logits, forward, forward_backward, sigmoid
+from .twin import TWIN_COLUMNS, Twin
 
 Array = np.ndarray
 
-RUN_COLUMNS = ("loss", "train_acc", "test_loss", "test_acc", "out_saturation", "out_grad_norm", "out_weight_norm", "diverged")
+RUN_COLUMNS = (
+    "loss", "train_acc", "test_loss", "test_acc", "out_saturation", "out_grad_norm", "out_weight_norm",
+    *TWIN_COLUMNS, "diverged",
+)  # fmt: skip
+"""Per run and logged iteration; the twin columns are NaN where a run has no width-1 twin (:mod:`initstudy.twin`)."""
 LAYER_COLUMNS = (
     "act_mean", "act_std", "saturation", "mean_dg", "grad_norm_w", "grad_norm_b", "weight_norm",
     "rank_w", "rank_act", "gap_act", "gap_dz", "gap_dw", "gap_w", "gap_b", "gap_wout",
@@ -149,13 +154,16 @@ def train(
     saturation_threshold: float = 0.1,
     exact: bool = False,
     fast: bool = False,
+    twin: bool = False,
 ) -> History:
     """Train ``R`` nets (stacked ``W``, ``b``) by full-batch gradient descent and log diagnostics.
 
     ``X (n_x, m)``, ``y (m,)``; ``lr (R,)``; ``log_at`` sorted iterations in ``[0, iterations]``.
     ``W`` and ``b`` are updated in place. Every logged state is measured with the plain passes
     of :mod:`initstudy.mlp`; the steps between two logged iterations use them too, or, with
-    ``fast=True`` (nets with a hidden layer), :class:`initstudy.fast.FastSteps`.
+    ``fast=True`` (nets with a hidden layer), :class:`initstudy.fast.FastSteps`. With ``twin=True``,
+    runs that start symmetric with one hidden layer are compared with their width-1 twin
+    (:class:`initstudy.twin.Twin`) at every logged iteration; the twin columns are NaN otherwise.
     """
     act = ACTIVATIONS[activation]
     dtype = W[0].dtype
@@ -170,6 +178,7 @@ def train(
     diverged = np.zeros(R, dtype=bool)
     snapshot = frozen = None  # last logged state; the state diverged runs are held at
     stepper = FastSteps(W, b, X, y, lr.ravel(), activation) if fast and len(W) > 1 else None
+    twins = Twin(W, b, X, y, activation, lr.ravel()) if twin else None
     done = 0
     with np.errstate(all="ignore"):
         for t in log_list:
@@ -183,6 +192,8 @@ def train(
                     for Wl, bl, dW, db in zip(W, b, P.dW, P.db):
                         Wl -= lr * dW
                         bl -= lr * db
+            if twins is not None:
+                twins.advance(t - done)
             done = t
             if diverged.any():  # lr 0 times a non-finite gradient is NaN: put frozen runs back
                 _restore(W + b, frozen, diverged)
@@ -197,15 +208,22 @@ def train(
                 lr[diverged] = 0.0
                 P = forward_backward(W, b, X, y, act, exact)
             run, layer = measure(W, b, P, X, y, Xt, yt, act, saturation_threshold, exact)
+            twin_cols = twins.compare(W, b, P.Z[-1]) if twins is not None else {k: np.full(R, np.nan) for k in TWIN_COLUMNS}
+            for k, v in twin_cols.items():  # NaN: no twin (or a diverged run)
+                run[k] = np.where(diverged, np.nan, v)
             run["diverged"] = diverged.copy()
             for k, v in run.items():
-                runs_log[k].append(np.nan_to_num(np.asarray(v, dtype=np.float64)) if k != "diverged" else v)
+                keep = k == "diverged" or k in TWIN_COLUMNS
+                v = v if k == "diverged" else np.asarray(v, dtype=np.float64)
+                runs_log[k].append(v if keep else np.nan_to_num(v))
             for k, v in layer.items():
                 layers_log[k].append(np.nan_to_num(np.asarray(v, dtype=np.float64)) if v else np.zeros((0, R)))
             snapshot = [p.copy() for p in W + b]
             if stepper is not None:
                 stepper.set_params(W, b)
                 stepper.set_lr(lr.ravel())
+            if twins is not None:
+                twins.set_lr(lr.ravel())
     hist.run = {k: np.stack(v) for k, v in runs_log.items()}
     hist.layer = {k: np.stack(v) for k, v in layers_log.items()}
     return hist
@@ -243,7 +261,7 @@ def run_cell(runs: list[dict], data: dict[str, Array], *, iterations: int, log_p
             sel = idx[lo : lo + size]
             Wc, bc = [w[sel] for w in W], [v[sel] for v in b]
             h = train(X, y, Xt, yt, Wc, bc, activation=activation, lr=lr[sel], iterations=iterations, log_at=log_at,
-                      saturation_threshold=saturation_threshold, exact=exact, fast=not path)  # fmt: skip
+                      saturation_threshold=saturation_threshold, exact=exact, fast=not path, twin=path)  # fmt: skip
             for full, part in zip(W + b, Wc + bc):
                 full[sel] = part
             for table, part in ((hist.run, h.run), (hist.layer, h.layer)):
