@@ -144,6 +144,20 @@ def test_orthogonal_and_lecun_share_the_per_entry_variance_of_a_square_layer():
     np.testing.assert_allclose(np.linalg.svd(q, compute_uv=False), 1.0, atol=1e-12)  # every length kept
 
 
+@pytest.mark.parametrize("shape", [(8, 2), (16, 3), (1, 8), (2, 8), (8, 8)])
+def test_orthogonal_has_lecun_variance_in_tall_wide_and_square_layers(shape):
+    """A tall orthogonal layer (8x2) used to have entry variance 1/8, not LeCun's 1/2 (a fan_in of 2)."""
+    from initstudy.inits import INITS
+
+    rng = np.random.default_rng(1)
+    gain = 1.4142
+    q = np.stack([INITS["orthogonal"](rng, shape, gain) for _ in range(4000)])
+    assert (q**2).mean() == pytest.approx(gain**2 / shape[1], rel=0.03)
+    rows, cols = shape
+    gram = q[0].T @ q[0] if rows >= cols else q[0] @ q[0].T  # still orthogonal, up to one factor
+    np.testing.assert_allclose(gram, gram[0, 0] * np.eye(min(rows, cols)), atol=1e-12)
+
+
 # --- figures on a miniature study ------------------------------------------------------------------
 
 MINI = {
