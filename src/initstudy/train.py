@@ -38,7 +38,7 @@ RUN_COLUMNS = (
 )  # fmt: skip
 """Per run and logged iteration; the twin columns are NaN where a run has no width-1 twin (:mod:`initstudy.twin`)."""
 LAYER_COLUMNS = (
-    "act_mean", "act_std", "saturation", "mean_dg", "grad_norm_w", "grad_norm_b", "weight_norm",
+    "act_mean", "act_std", "saturation", "mean_dg", "grad_norm_w", "grad_norm_b", "dz_rms", "weight_norm",
     "rank_w", "rank_act", "gap_act", "gap_dz", "gap_dw", "gap_w", "gap_b", "gap_wout",
 )  # fmt: skip
 
@@ -111,6 +111,7 @@ def measure(W, b, P, X, y, Xt, yt, act, thr: float, exact: bool) -> tuple[dict[s
             "mean_dg": dg.mean(axis=(1, 2)),
             "grad_norm_w": M.safe_norm(P.dW[li]),
             "grad_norm_b": M.safe_norm(P.db[li]),
+            "dz_rms": M.safe_norm(P.dZ[li]) / np.sqrt(P.dZ[li][0].size),  # per-sample backward signal (B03)
             "weight_norm": M.safe_norm(W[li]),
             "rank_w": M.numerical_rank(W[li]),
             "rank_act": M.numerical_rank(A),
