@@ -297,11 +297,17 @@ def test_edge_experiments_hold_the_critical_values():
     """B03 and B04 compare at sigma_w = 1 (tanh) and sqrt 2 (relu): both must be in the sigma_w grids."""
     c = cfg.load(ROOT / "config" / "config.yaml")
     rules = load_claims(ROOT / "config" / "claims.yaml")["claims"]
-    for name in ("edge_signal", "edge_train"):
+    b04 = rules["B04"]["rule"]
+    for name in (b04["signal_experiment"], b04["train_experiment"]):
         scales = {i["scheme"]: i["scales"] for i in c["experiments"][name]["inits"]}
-        for crit in rules["B04"]["rule"]["deep_scales"].values():
-            for scheme in rules["B04"]["rule"]["deep_inits"]:
+        for crit in b04["deep_scales"].values():
+            for scheme in b04["deep_inits"]:
                 assert any(math.isclose(s, crit, rel_tol=1e-3) for s in scales[scheme]), (name, scheme, crit)
+    b03 = rules["B03"]["rule"]
+    for name in (b03["signal_experiment"], b03["train_experiment"]):
+        scales = {i["scheme"]: i["scales"] for i in c["experiments"][name]["inits"]}
+        for crit in b03["critical"].values():
+            assert any(math.isclose(s, crit, rel_tol=1e-3) for s in scales[b03["init"]]), (name, crit)
 
 
 def test_every_b_figure_has_a_rule_a_script_and_a_caption():
