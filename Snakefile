@@ -3,9 +3,13 @@
 # results/ path scheme (logs/ mirrors it):
 #   results/config.yaml                                 the validated config as run (defaults filled in)
 #   results/datasets/{dataset}.parquet                  x1, x2, y, split
-#   results/train/{experiment}/{cell}/{shard}.*.parquet one training job: metrics and layers of its runs
-#   results/metrics.parquet, results/layers.parquet     every run, aggregated (workflow/schemas/)
-#   results/benchmarks/{rule}/...tsv                    runtime and memory of each job
+#   results/train/{experiment}/{shard}.*.parquet        one training job (a shard of runs): metrics, layers, params
+#   results/{metrics,layers,params}.parquet             every run, aggregated (schemas: workflow/schemas/)
+#   results/claims.parquet                              one row per claim: verdict, deciding number, interval
+#   results/measures/{claim}.parquet                    what each claim's verdict was computed from
+#   results/figures/{name}.png                          one figure per name of initstudy.catalog.FIGURES
+#   results/benchmarks/{rule}.tsv, .../{rule}/...tsv    runtime and memory of each job
+#   report/index.html                                   the report
 from snakemake.utils import min_version
 
 min_version("9.0")

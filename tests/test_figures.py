@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from initstudy import claims as C
 from initstudy import config as cfg
 from initstudy import figures as F
 from initstudy.datasets import make_dataset
@@ -69,11 +70,12 @@ def render(name: str, tables: Path, out: Path, experiments_in_metrics=None) -> P
     main = load_script(name).main
     ds = {d: str(tables / "datasets" / f"{d}.parquet") for d in ("flower", "moons")}
     m, lay, par = (str(tables / f"{t}.parquet") for t in ("metrics", "layers", "params"))
+    measures = {c: str(tables / "measures" / f"{c}.parquet") for c in ("L05", "L14")}
     calls = {
         "datasets": lambda: main(list(ds.values()), str(out)),
         "logistic": lambda: main(m, str(out)),
         "symmetry_gaps": lambda: main(lay, str(out)),
-        "width_accuracy": lambda: main(m, list(ds.values()), str(out)),
+        "width_accuracy": lambda: main(m, measures["L05"], str(out)),
         "decision_boundaries": lambda: main(par, ds["flower"], str(out), activation="tanh", width=4),
         "bias_init": lambda: main(m, str(out), metric="test_acc", margin=0.03, statistic="mean", interval=None),
         "saturation": lambda: main(lay, str(out)),
@@ -83,7 +85,7 @@ def render(name: str, tables: Path, out: Path, experiments_in_metrics=None) -> P
         "accuracy_vs_scale": lambda: main(m, str(out), reference=0.01),
         "depth_signal": lambda: main(lay, str(out)),
         "depth_accuracy": lambda: main(m, str(out)),
-        "best_scale": lambda: main(m, str(out), metric="test_acc", tolerance=0.01),
+        "best_scale": lambda: main(measures["L14"], str(out), metric="test_acc", tolerance=0.01),
     }
     calls[name]()
     return out
@@ -122,7 +124,17 @@ def mini_tables(tmp_path_factory) -> Path:
     ] = True
     for kind, df in tables.items():
         write_table(df, root / f"{kind}.parquet", kind)
+    write_measures(root)
     return root
+
+
+def write_measures(root: Path) -> None:
+    """results/measures/<claim>.parquet of the tables in ``root``, as rule evaluate_claims writes them."""
+    datasets = {p.stem: read_table(p) for p in (root / "datasets").glob("*.parquet")}
+    data = C.Data(read_table(root / "metrics.parquet"), read_table(root / "layers.parquet"), C.linear_table(datasets))
+    _, tables = C.evaluate_with_measures(C.load_claims(ROOT / "config" / "claims.yaml"), data)
+    for cid, df in tables.items():
+        write_table(df, root / "measures" / f"{cid}.parquet", "measures")
 
 
 def assert_png(path: Path, min_bytes: int = 5_000) -> None:
@@ -152,6 +164,7 @@ def test_scripts_survive_missing_experiments(name, mini_tables, tmp_path):
     for kind in ("metrics", "layers", "params"):
         df = read_table(mini_tables / f"{kind}.parquet")
         write_table(df[df["experiment"] == "logistic"].reset_index(drop=True), partial / f"{kind}.parquet", kind)
+    write_measures(partial)
     assert_png(render(name, partial, tmp_path / f"{name}.png"), min_bytes=2_000)
 
 

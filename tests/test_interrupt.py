@@ -204,15 +204,27 @@ def test_asking_for_a_column_the_file_lacks_is_not_called_corruption(metrics_fil
     assert list(read_table(metrics_file, columns=["loss"]).columns) == ["loss"]
 
 
-def test_rule_scripts_print_a_table_error_as_one_line(capsys):
-    from initstudy.tables import _script_excepthook
+def test_rule_scripts_print_a_table_error_as_one_line(capsys, tmp_path):
+    from types import SimpleNamespace
 
-    seen = []
-    hook = _script_excepthook(lambda *exc: seen.append(exc[0]))
-    hook(TableError, TableError("results/x.parquet: corrupted ... Delete it and rerun"), None)
+    from initstudy.rulescript import run_rule
+
+    job = SimpleNamespace(log=[str(tmp_path / "job.log")], rule="some_rule")
+
+    def broken_table():
+        raise TableError("results/x.parquet: corrupted ... Delete it and rerun")
+
+    with pytest.raises(SystemExit) as stop:
+        run_rule(job, broken_table)
+    assert stop.value.code == 1
     assert capsys.readouterr().err == "initstudy: results/x.parquet: corrupted ... Delete it and rerun\n"
-    hook(KeyError, KeyError("a bug"), None)
-    assert seen == [KeyError], "any other error keeps its traceback"
+    assert "corrupted" in (tmp_path / "job.log").read_text()
+
+    def bug():
+        raise KeyError("a bug")
+
+    with pytest.raises(KeyError):  # any other error keeps its traceback
+        run_rule(job, bug)
 
 
 def test_consumer_script_reports_a_truncated_table(metrics_file, tmp_path):

@@ -38,8 +38,48 @@ def snakemake(workdir: Path, *args, check=True, env=None):
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     wd = copy_repo(tmp_path_factory.mktemp("quick"))
-    snakemake(wd, "results/metrics.parquet", "results/layers.parquet", "results/params.parquet", "--cores", "2", "--configfile", "config/quick.yaml")
+    snakemake(wd, "results/claims.parquet", "results/params.parquet", "--cores", "2", "--configfile", "config/quick.yaml")
     return wd
+
+
+PINNED = ROOT / "tests" / "data" / "quick_claims.csv"
+
+
+def test_quick_claims_table_is_pinned(quick_run):
+    """Every verdict, value and interval of the quick study, as the claims code gave them before it became a package
+    (tests/data/quick_claims.csv). Change the pin only with the reason in the commit message."""
+    from initstudy.tables import read_table
+
+    got = read_table(quick_run / "results" / "claims.parquet")
+    want = pd.read_csv(PINNED)
+    assert list(got["claim_id"]) == list(want["claim_id"])
+    assert list(got["verdict"]) == list(want["verdict"])
+    for col in ("value", "ci_low", "ci_high", "threshold"):
+        pd.testing.assert_series_equal(got[col], want[col], check_names=False, rtol=1e-12, atol=0)
+    assert list(got["n_runs"]) == list(want["n_runs"])
+
+
+def test_quick_claims_and_measures_tables(quick_run):
+    import json
+
+    from initstudy import claims as C
+    from initstudy.tables import read_table
+
+    table = read_table(quick_run / "results" / "claims.parquet")
+    assert list(table.columns) == list(C.COLUMNS)
+    assert list(table["claim_id"]) == [f"L{i:02d}" for i in range(1, 15)] + [f"B{i:02d}" for i in range(1, 5)]
+    assert set(table["verdict"]) <= set(C.VERDICTS)
+    for row in table.itertuples():
+        json.loads(row.details)
+        assert row.rule and row.claim
+        measures = read_table(quick_run / "results" / "measures" / f"{row.claim_id}.parquet", name="measures")
+        assert list(measures.columns) == list(C.MEASURE_COLUMNS)
+        if row.verdict != "inconclusive" or row.statistic:
+            assert len(measures) and set(measures["claim_id"]) == {row.claim_id}
+    decided = table[table["verdict"] != "inconclusive"]
+    assert decided["value"].notna().all()
+    # the mathematical facts hold on correct data
+    assert (table.set_index("claim_id").loc[["L02", "L03"], "verdict"] == "holds").all()
 
 
 def test_dry_run_lists_jobs_in_fresh_checkout(tmp_path):

@@ -224,8 +224,16 @@ def test_report_context_refuses_inconsistent_inputs(quick_config):
         R.report_context(rows + [rows[0]], specs, quick_config, **ctx)
     with pytest.raises(R.ReportError, match="figure"):
         R.report_context(rows, specs, quick_config, figures={"datasets": {}}, runs={}, provenance={})
-    with pytest.raises(R.ReportError, match="unknown experiment"):
-        R.report_context(rows, {**specs, "L01": {**specs["L01"], "experiment": "nope"}}, quick_config, **ctx)
+    # an experiment the config leaves out (load_claims refuses a typo before any job runs): the claim is not run
+    entry = R.report_context(rows, {**specs, "L01": {**specs["L01"], "experiment": "nope"}}, quick_config, **ctx)["claims"][0]
+    assert entry["id"] == "L01" and entry["not_run"] and entry["missing_experiments"] == "nope"
+
+
+def test_not_run_claim_and_measures_link_in_the_report(tmp_path):
+    specs = F.claim_specs()
+    html = render(tmp_path, specs={**specs, "L01": {**specs["L01"], "experiment": "nope"}})
+    assert "Not run." in html and "results/measures/L01.parquet" in html
+    assert "[95% interval]" in html  # the level comes from the rules (0.95), not typed in the template
 
 
 def test_new_claim_ids_need_no_template_change(tmp_path, quick_config):
@@ -310,7 +318,7 @@ def test_strings_from_config_and_data_are_escaped(tmp_path, quick_config):
     }
     rows[0] = {**rows[0], "note": evil, "claim": evil, "rule": evil, "statistic": evil, "details": json.dumps(nested)}
     specs = F.claim_specs()
-    specs["L01"]["lecture"] = evil
+    specs["L01"]["lecture"] = evil + " (Random Initialization lecture)"  # the loader requires the citation
     config = json.loads(json.dumps(quick_config))
     config["experiments"]["logistic"]["description"] = evil
     html = render(tmp_path, rows=rows, specs=specs, config=config)

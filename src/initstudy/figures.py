@@ -322,12 +322,6 @@ def missing(experiments: list[str], present) -> str:
     return f"No runs of experiment {', '.join(repr(e) for e in gone)} in the tables (not in this config)." if gone else ""
 
 
-def log_to(path: Path | str) -> None:
-    """Send this process's log records and Python warnings (e.g. matplotlib's) to ``path`` (a rule's log)."""
-    logging.basicConfig(filename=str(path), level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", force=True)
-    logging.captureWarnings(True)
-
-
 def _plain(y: float) -> str:
     if y <= 0:
         return "0"

@@ -279,6 +279,13 @@ def benchmark_summary(records: Iterable[Mapping]) -> list[dict]:
     return sorted(rules.values(), key=lambda row: (-row["total_s"], row["rule"]))
 
 
+def interval_level(interval: Any) -> str:
+    """How a rule's interval is computed, for column headings: ``95%`` (bootstrap level) or ``exact``."""
+    if isinstance(interval, Mapping) and interval.get("method") == "bootstrap":
+        return f"{float(interval['level']):.0%}"
+    return "exact"
+
+
 def _row_value(row: Mapping, key: str) -> Any:
     v = row[key]
     return v.item() if hasattr(v, "item") else v
@@ -290,9 +297,7 @@ def claim_entry(
     """Everything one claim's row and section show, from its claims-table row and its spec."""
     cid = str(row["claim_id"])
     names = spec_experiments(spec)
-    unknown = [n for n in names if n not in config["experiments"]]
-    if unknown:
-        raise ReportError(f"config/claims.yaml: claim {cid} names unknown experiment(s) {unknown}")
+    unknown = [n for n in names if n not in config["experiments"]]  # left out by this config (checked at DAG build)
     missing_figures = [f for f in spec.get("figures") or [] if f not in figures]
     if missing_figures:
         raise ReportError(f"claim {cid}: figure(s) {missing_figures} listed in config/claims.yaml were not given to the report")
@@ -317,6 +322,10 @@ def claim_entry(
         "note": "" if is_missing(row["note"]) else str(row["note"]),
         "details": detail_blocks(row["details"]),
         "experiments": experiments,
+        "not_run": bool(names) and len(unknown) == len(names),
+        "missing_experiments": ", ".join(unknown),
+        "level": interval_level((spec.get("rule") or {}).get("interval")),
+        "measures": f"results/measures/{cid}.parquet",
         "figures": [figures[f] for f in spec.get("figures") or []],
     }
 
@@ -364,8 +373,10 @@ def report_context(
     entries = [claim_entry(r, specs[str(r["claim_id"])], config, figures=figures, runs=runs) for r in rows]
     if "datasets" not in figures:
         raise ReportError("the Methods section needs the 'datasets' figure")
+    levels = sorted({e["level"] for e in entries} - {"exact"})
     return {
         "claims": entries,
+        "interval_heading": f"{levels[0]} interval" if len(levels) == 1 else "interval",
         "counts": verdict_counts(e["badge"]["verdict"] for e in entries),
         "verdicts": [verdict_badge(v) for v in VERDICTS],
         "datasets": dataset_rows(config),

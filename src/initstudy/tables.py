@@ -5,7 +5,7 @@ The schemas live in ``workflow/schemas/<table>.schema.yaml`` (column name, type,
 through a temporary file renamed into place, so a killed job never leaves a partial file under
 the final name. :func:`read_table` turns a corrupted or truncated file into an error that names
 the file and says how to recover; inside a Snakemake ``script:`` that error is printed as that one
-message, without a Python traceback (see :func:`_script_excepthook`).
+message, without a Python traceback (see :func:`initstudy.rulescript.run_rule`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import glob
 import os
-import sys
 import tempfile
 from pathlib import Path
 
@@ -37,23 +36,6 @@ _PA_TYPES = {
 
 class TableError(RuntimeError):
     """A table that cannot be read, or does not match its declared schema."""
-
-
-def _script_excepthook(previous):
-    """An excepthook printing an uncaught :class:`TableError` as its message alone (it names the file
-    and the fix; the stack of a rule script adds nothing), and anything else as before."""
-
-    def hook(kind, exc, tb):
-        if issubclass(kind, TableError):
-            sys.stderr.write(f"initstudy: {exc}\n")
-        else:
-            previous(kind, exc, tb)
-
-    return hook
-
-
-if getattr(sys.modules.get("__main__"), "snakemake", None) is not None:  # running as a rule's script:
-    sys.excepthook = _script_excepthook(sys.excepthook)
 
 
 def table_schema(name: str) -> dict:

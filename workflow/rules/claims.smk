@@ -1,5 +1,6 @@
-# Claims stage: every lecture claim judged on the metrics by the rules in config/claims.yaml.
-# The best linear classifier of each dataset is computed here, so every dataset a run used is an input.
+# Claims stage: every lecture claim judged on the metrics by the rules in config/claims.yaml (CLAIMS,
+# validated in common.smk). Writes the claims table and, per claim, the measures its verdict was computed
+# from. The best linear classifier of each dataset is computed here, so every dataset a run used is an input.
 CLAIM_DATASETS = sorted(
     {name for exp in config["experiments"].values() for name in exp["datasets"]}
 )
@@ -14,9 +15,10 @@ rule evaluate_claims:
         metrics=rules.aggregate_metrics.output.metrics,
         layers=rules.aggregate_metrics.output.layers,
         datasets=expand("results/datasets/{dataset}.parquet", dataset=CLAIM_DATASETS),
-        claims="config/claims.yaml",
+        claims=CLAIMS_FILE,
     output:
-        "results/claims.parquet",
+        claims="results/claims.parquet",
+        measures=expand("results/measures/{claim}.parquet", claim=CLAIM_IDS),
     log:
         "logs/evaluate_claims.log",
     benchmark:
@@ -27,4 +29,4 @@ rule evaluate_claims:
         "../scripts/evaluate_claims.py"
 
 
-FINAL_TARGETS.append(rules.evaluate_claims.output[0])
+FINAL_TARGETS.append(rules.evaluate_claims.output.claims)

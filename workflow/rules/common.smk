@@ -3,6 +3,7 @@ import os
 import sys
 
 from initstudy import config as cfg
+from initstudy.claims import load_claims
 from initstudy.grid import shard_index
 
 # Thread counts that could change floating-point results are pinned here, not left to the
@@ -17,6 +18,16 @@ try:
 except cfg.ConfigError as _err:
     sys.stderr.write(f"initstudy: invalid config:\n{_err}\n")
     sys.exit(1)
+
+CLAIMS_FILE = "config/claims.yaml"
+try:
+    # The decision rules, validated against their schema and this config before any job runs; the one
+    # reader of the file (figure rules, report and claims step all use CLAIMS or load_claims).
+    CLAIMS = load_claims(CLAIMS_FILE, config)
+except cfg.ConfigError as _err:
+    sys.stderr.write(f"initstudy: invalid claims file:\n{_err}\n")
+    sys.exit(1)
+CLAIM_IDS = list(CLAIMS["claims"])
 
 SHARDS = shard_index(config)
 # One pinned environment for all rules; conda users add `--sw-deployment-method conda`.

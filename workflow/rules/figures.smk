@@ -3,28 +3,22 @@
 #
 # Figure scripts read Parquet tables only (never train), so editing one re-runs only its rule.
 # Where a figure shows what a claim's decision rule measures (target accuracy, fixed lr, metric,
-# margin), the value comes from config/claims.yaml, so figure and verdict cannot drift apart;
-# the defaults below apply when that file or key is absent.
-import os
+# margin), the value comes from config/claims.yaml, so figure and verdict cannot drift apart.
+# The figure list is initstudy.catalog.FIGURES; the claims rules come from CLAIMS (common.smk), the
+# claims file as validated by initstudy.claims.load_claims at DAG-build time. Figures are quick and read
+# the aggregated tables, so every plot rule is a `localrule` (never a cluster job).
+from initstudy.catalog import FIGURES, figure_category, figure_labels
 
-import yaml
-
-_CLAIM_RULES = {}
-if os.path.exists("config/claims.yaml"):
-    with open("config/claims.yaml") as _fh:
-        _CLAIM_RULES = {
-            cid: (spec or {}).get("rule", {})
-            for cid, spec in ((yaml.safe_load(_fh) or {}).get("claims") or {}).items()
-        }
-FIGURE_TARGET = _CLAIM_RULES.get("L09", {}).get("target_accuracy", 0.85)
-FIGURE_LR = _CLAIM_RULES.get("L09", {}).get("fixed_lr", 1.2)
-FIGURE_BIAS_METRIC = _CLAIM_RULES.get("L07", {}).get("metric", "test_acc")
-FIGURE_BIAS_MARGIN = _CLAIM_RULES.get("L07", {}).get("margin", None)
-FIGURE_BIAS_STATISTIC = _CLAIM_RULES.get("L07", {}).get("statistic", "mean")
-FIGURE_BIAS_INTERVAL = _CLAIM_RULES.get("L07", {}).get("interval", None)
-FIGURE_BEST_METRIC = _CLAIM_RULES.get("L14", {}).get("metric", "test_acc")
+_CLAIM_RULES = {cid: spec["rule"] for cid, spec in CLAIMS["claims"].items()}
+FIGURE_TARGET = _CLAIM_RULES["L09"]["target_accuracy"]
+FIGURE_LR = _CLAIM_RULES["L09"]["fixed_lr"]
+FIGURE_BIAS_METRIC = _CLAIM_RULES["L07"]["metric"]
+FIGURE_BIAS_MARGIN = _CLAIM_RULES["L07"]["margin"]
+FIGURE_BIAS_STATISTIC = _CLAIM_RULES["L07"]["statistic"]
+FIGURE_BIAS_INTERVAL = _CLAIM_RULES["L07"]["interval"]
+FIGURE_BEST_METRIC = _CLAIM_RULES["L14"]["metric"]
 FIGURE_BEST_TOLERANCE = 0.01
-FIGURE_REFERENCE_SCALE = _CLAIM_RULES.get("L12", {}).get("reference_scale", 0.01)
+FIGURE_REFERENCE_SCALE = _CLAIM_RULES["L12"]["reference_scale"]
 
 _SYMMETRY_DATASETS = config["experiments"].get("symmetry", {}).get("datasets", [])
 # decision regions: the planar flower when the symmetry experiment has it, else its first dataset
@@ -36,6 +30,7 @@ _BOUNDARY_DATASET = (
 
 
 rule plot_datasets:
+    localrule: True
     input:
         datasets=expand(
             "results/datasets/{dataset}.parquet", dataset=config["datasets"]
@@ -44,8 +39,8 @@ rule plot_datasets:
         report(
             "results/figures/datasets.png",
             caption="../report/captions/datasets.rst",
-            category="Methods",
-            labels={"figure": "datasets", "claims": "Methods"},
+            category=figure_category("datasets"),
+            labels=figure_labels("datasets"),
         ),
     log:
         "logs/figures/datasets.log",
@@ -58,14 +53,15 @@ rule plot_datasets:
 
 
 rule plot_logistic:
+    localrule: True
     input:
         metrics="results/metrics.parquet",
     output:
         report(
             "results/figures/logistic.png",
             caption="../report/captions/logistic.rst",
-            category="L01",
-            labels={"figure": "logistic", "claims": "L01"},
+            category=figure_category("logistic"),
+            labels=figure_labels("logistic"),
         ),
     log:
         "logs/figures/logistic.log",
@@ -78,14 +74,15 @@ rule plot_logistic:
 
 
 rule plot_symmetry_gaps:
+    localrule: True
     input:
         layers="results/layers.parquet",
     output:
         report(
             "results/figures/symmetry_gaps.png",
             caption="../report/captions/symmetry_gaps.rst",
-            category="L02",
-            labels={"figure": "symmetry_gaps", "claims": "L02 L03 L04 B01"},
+            category=figure_category("symmetry_gaps"),
+            labels=figure_labels("symmetry_gaps"),
         ),
     log:
         "logs/figures/symmetry_gaps.log",
@@ -98,17 +95,16 @@ rule plot_symmetry_gaps:
 
 
 rule plot_width_accuracy:
+    localrule: True
     input:
         metrics="results/metrics.parquet",
-        datasets=expand(
-            "results/datasets/{dataset}.parquet", dataset=_SYMMETRY_DATASETS
-        ),
+        measures="results/measures/L05.parquet",
     output:
         report(
             "results/figures/width_accuracy.png",
             caption="../report/captions/width_accuracy.rst",
-            category="L05",
-            labels={"figure": "width_accuracy", "claims": "L05"},
+            category=figure_category("width_accuracy"),
+            labels=figure_labels("width_accuracy"),
         ),
     log:
         "logs/figures/width_accuracy.log",
@@ -121,6 +117,7 @@ rule plot_width_accuracy:
 
 
 rule plot_decision_boundaries:
+    localrule: True
     input:
         params="results/params.parquet",
         dataset=f"results/datasets/{_BOUNDARY_DATASET}.parquet",
@@ -128,8 +125,8 @@ rule plot_decision_boundaries:
         report(
             "results/figures/decision_boundaries.png",
             caption="../report/captions/decision_boundaries.rst",
-            category="L06",
-            labels={"figure": "decision_boundaries", "claims": "L06"},
+            category=figure_category("decision_boundaries"),
+            labels=figure_labels("decision_boundaries"),
         ),
     log:
         "logs/figures/decision_boundaries.log",
@@ -145,14 +142,15 @@ rule plot_decision_boundaries:
 
 
 rule plot_bias_init:
+    localrule: True
     input:
         metrics="results/metrics.parquet",
     output:
         report(
             "results/figures/bias_init.png",
             caption="../report/captions/bias_init.rst",
-            category="L07",
-            labels={"figure": "bias_init", "claims": "L07"},
+            category=figure_category("bias_init"),
+            labels=figure_labels("bias_init"),
         ),
     log:
         "logs/figures/bias_init.log",
@@ -170,14 +168,15 @@ rule plot_bias_init:
 
 
 rule plot_saturation:
+    localrule: True
     input:
         layers="results/layers.parquet",
     output:
         report(
             "results/figures/saturation.png",
             caption="../report/captions/saturation.rst",
-            category="L08",
-            labels={"figure": "saturation", "claims": "L08"},
+            category=figure_category("saturation"),
+            labels=figure_labels("saturation"),
         ),
     log:
         "logs/figures/saturation.log",
@@ -190,14 +189,15 @@ rule plot_saturation:
 
 
 rule plot_learning_curves:
+    localrule: True
     input:
         metrics="results/metrics.parquet",
     output:
         report(
             "results/figures/learning_curves.png",
             caption="../report/captions/learning_curves.rst",
-            category="L09",
-            labels={"figure": "learning_curves", "claims": "L09"},
+            category=figure_category("learning_curves"),
+            labels=figure_labels("learning_curves"),
         ),
     log:
         "logs/figures/learning_curves.log",
@@ -212,14 +212,15 @@ rule plot_learning_curves:
 
 
 rule plot_iterations_to_target:
+    localrule: True
     input:
         metrics="results/metrics.parquet",
     output:
         report(
             "results/figures/iterations_to_target.png",
             caption="../report/captions/iterations_to_target.rst",
-            category="L09",
-            labels={"figure": "iterations_to_target", "claims": "L09"},
+            category=figure_category("iterations_to_target"),
+            labels=figure_labels("iterations_to_target"),
         ),
     log:
         "logs/figures/iterations_to_target.log",
@@ -235,6 +236,7 @@ rule plot_iterations_to_target:
 
 
 rule plot_relu_scale:
+    localrule: True
     input:
         metrics="results/metrics.parquet",
         layers="results/layers.parquet",
@@ -242,8 +244,8 @@ rule plot_relu_scale:
         report(
             "results/figures/relu_scale.png",
             caption="../report/captions/relu_scale.rst",
-            category="L10",
-            labels={"figure": "relu_scale", "claims": "L10 L11"},
+            category=figure_category("relu_scale"),
+            labels=figure_labels("relu_scale"),
         ),
     log:
         "logs/figures/relu_scale.log",
@@ -258,14 +260,15 @@ rule plot_relu_scale:
 
 
 rule plot_accuracy_vs_scale:
+    localrule: True
     input:
         metrics="results/metrics.parquet",
     output:
         report(
             "results/figures/accuracy_vs_scale.png",
             caption="../report/captions/accuracy_vs_scale.rst",
-            category="L12",
-            labels={"figure": "accuracy_vs_scale", "claims": "L12"},
+            category=figure_category("accuracy_vs_scale"),
+            labels=figure_labels("accuracy_vs_scale"),
         ),
     log:
         "logs/figures/accuracy_vs_scale.log",
@@ -280,14 +283,15 @@ rule plot_accuracy_vs_scale:
 
 
 rule plot_depth_signal:
+    localrule: True
     input:
         layers="results/layers.parquet",
     output:
         report(
             "results/figures/depth_signal.png",
             caption="../report/captions/depth_signal.rst",
-            category="L13",
-            labels={"figure": "depth_signal", "claims": "L13"},
+            category=figure_category("depth_signal"),
+            labels=figure_labels("depth_signal"),
         ),
     log:
         "logs/figures/depth_signal.log",
@@ -300,14 +304,15 @@ rule plot_depth_signal:
 
 
 rule plot_depth_accuracy:
+    localrule: True
     input:
         metrics="results/metrics.parquet",
     output:
         report(
             "results/figures/depth_accuracy.png",
             caption="../report/captions/depth_accuracy.rst",
-            category="L13",
-            labels={"figure": "depth_accuracy", "claims": "L13"},
+            category=figure_category("depth_accuracy"),
+            labels=figure_labels("depth_accuracy"),
         ),
     log:
         "logs/figures/depth_accuracy.log",
@@ -320,14 +325,15 @@ rule plot_depth_accuracy:
 
 
 rule plot_best_scale:
+    localrule: True
     input:
-        metrics="results/metrics.parquet",
+        measures="results/measures/L14.parquet",
     output:
         report(
             "results/figures/best_scale.png",
             caption="../report/captions/best_scale.rst",
-            category="L14",
-            labels={"figure": "best_scale", "claims": "L14"},
+            category=figure_category("best_scale"),
+            labels=figure_labels("best_scale"),
         ),
     log:
         "logs/figures/best_scale.log",
@@ -338,36 +344,18 @@ rule plot_best_scale:
     params:
         metric=FIGURE_BEST_METRIC,
         tolerance=FIGURE_BEST_TOLERANCE,
+        limit=_CLAIM_RULES["L14"]["scale_limit"],
     script:
         "../scripts/plot_best_scale.py"
 
 
-FINAL_TARGETS.extend(
-    f"results/figures/{name}.png"
-    for name in (
-        "datasets",
-        "logistic",
-        "symmetry_gaps",
-        "width_accuracy",
-        "decision_boundaries",
-        "bias_init",
-        "saturation",
-        "learning_curves",
-        "iterations_to_target",
-        "relu_scale",
-        "accuracy_vs_scale",
-        "depth_signal",
-        "depth_accuracy",
-        "best_scale",
-    )
-)
 
 
 # --- Beyond the lecture (B01-B04): one rule, script and caption per figure, as above. Rule
 # parameters come from the B rules of config/claims.yaml, so a figure shows what its verdict uses.
-_B02 = _CLAIM_RULES.get("B02", {})
-_B03 = _CLAIM_RULES.get("B03", {})
-_B04 = _CLAIM_RULES.get("B04", {})
+_B02 = _CLAIM_RULES["B02"]
+_B03 = _CLAIM_RULES["B03"]
+_B04 = _CLAIM_RULES["B04"]
 _CONSTANT_DATASETS = sorted(
     {
         name
@@ -382,6 +370,7 @@ _GLOROT_DATASET = (
 
 
 rule plot_constant_inits:
+    localrule: True
     input:
         metrics="results/metrics.parquet",
         datasets=expand(
@@ -391,8 +380,8 @@ rule plot_constant_inits:
         report(
             "results/figures/constant_inits.png",
             caption="../report/captions/constant_inits.rst",
-            category="B01",
-            labels={"figure": "constant_inits", "claims": "B01"},
+            category=figure_category("constant_inits"),
+            labels=figure_labels("constant_inits"),
         ),
     log:
         "logs/figures/constant_inits.log",
@@ -408,6 +397,7 @@ rule plot_constant_inits:
 
 
 rule plot_bias_only:
+    localrule: True
     input:
         layers="results/layers.parquet",
         metrics="results/metrics.parquet",
@@ -416,8 +406,8 @@ rule plot_bias_only:
         report(
             "results/figures/bias_only.png",
             caption="../report/captions/bias_only.rst",
-            category="B02",
-            labels={"figure": "bias_only", "claims": "B02"},
+            category=figure_category("bias_only"),
+            labels=figure_labels("bias_only"),
         ),
     log:
         "logs/figures/bias_only.log",
@@ -426,15 +416,16 @@ rule plot_bias_only:
     conda:
         CONDA_ENV
     params:
-        metric=_B02.get("metric", "test_acc"),
-        reference_init=_B02.get("reference_init", "normal"),
-        reference_scale=_B02.get("reference_scale", 0.01),
-        reference_bias=_B02.get("reference_bias", "zeros"),
+        metric=_B02["metric"],
+        reference_init=_B02["reference_init"],
+        reference_scale=_B02["reference_scale"],
+        reference_bias=_B02["reference_bias"],
     script:
         "../scripts/plot_bias_only.py"
 
 
 rule plot_edge_of_chaos:
+    localrule: True
     input:
         layers="results/layers.parquet",
         metrics="results/metrics.parquet",
@@ -442,8 +433,8 @@ rule plot_edge_of_chaos:
         report(
             "results/figures/edge_of_chaos.png",
             caption="../report/captions/edge_of_chaos.rst",
-            category="B03",
-            labels={"figure": "edge_of_chaos", "claims": "B03"},
+            category=figure_category("edge_of_chaos"),
+            labels=figure_labels("edge_of_chaos"),
         ),
     log:
         "logs/figures/edge_of_chaos.log",
@@ -452,17 +443,18 @@ rule plot_edge_of_chaos:
     conda:
         CONDA_ENV
     params:
-        signal_experiment=_B03.get("signal_experiment", "edge_signal"),
-        train_experiment=_B03.get("train_experiment", "edge_train"),
-        init=_B03.get("init", "lecun_normal"),
-        critical=_B03.get("critical", {"tanh": 1.0, "relu": 1.4142135623730951}),
-        reach_log10=_B03.get("reach_log10", 1.0),
-        metric=_B03.get("metric", "train_acc"),
+        signal_experiment=_B03["signal_experiment"],
+        train_experiment=_B03["train_experiment"],
+        init=_B03["init"],
+        critical=_B03["critical"],
+        reach_log10=_B03["reach_log10"],
+        metric=_B03["metric"],
     script:
         "../scripts/plot_edge_of_chaos.py"
 
 
 rule plot_glorot_histograms:
+    localrule: True
     input:
         layers="results/layers.parquet",
         dataset=f"results/datasets/{_GLOROT_DATASET}.parquet",
@@ -470,8 +462,8 @@ rule plot_glorot_histograms:
         report(
             "results/figures/glorot_histograms.png",
             caption="../report/captions/glorot_histograms.rst",
-            category="B03",
-            labels={"figure": "glorot_histograms", "claims": "B03"},
+            category=figure_category("glorot_histograms"),
+            labels=figure_labels("glorot_histograms"),
         ),
     log:
         "logs/figures/glorot_histograms.log",
@@ -484,6 +476,7 @@ rule plot_glorot_histograms:
 
 
 rule plot_init_families:
+    localrule: True
     input:
         metrics="results/metrics.parquet",
         layers="results/layers.parquet",
@@ -491,8 +484,8 @@ rule plot_init_families:
         report(
             "results/figures/init_families.png",
             caption="../report/captions/init_families.rst",
-            category="B04",
-            labels={"figure": "init_families", "claims": "B04"},
+            category=figure_category("init_families"),
+            labels=figure_labels("init_families"),
         ),
     log:
         "logs/figures/init_families.log",
@@ -501,51 +494,19 @@ rule plot_init_families:
     conda:
         CONDA_ENV
     params:
-        shallow_experiment=_B04.get("shallow_experiment", "families"),
-        shallow_inits=_B04.get("shallow_inits", ["normal", "uniform"]),
-        metric=_B04.get("metric", "test_acc"),
-        margin=_B04.get("margin", None),
-        statistic=_B04.get("statistic", "mean"),
-        interval=_B04.get("interval", None),
-        signal_experiment=_B04.get("signal_experiment", "edge_signal"),
-        train_experiment=_B04.get("train_experiment", "edge_train"),
-        deep_inits=_B04.get("deep_inits", ["orthogonal", "lecun_normal"]),
-        deep_scales=_B04.get("deep_scales", {"tanh": 1.0, "relu": 1.4142135623730951}),
-        deep_metric=_B04.get("deep_metric", "train_acc"),
+        shallow_experiment=_B04["shallow_experiment"],
+        shallow_inits=_B04["shallow_inits"],
+        metric=_B04["metric"],
+        margin=_B04["margin"],
+        statistic=_B04["statistic"],
+        interval=_B04["interval"],
+        signal_experiment=_B04["signal_experiment"],
+        train_experiment=_B04["train_experiment"],
+        deep_inits=_B04["deep_inits"],
+        deep_scales=_B04["deep_scales"],
+        deep_metric=_B04["deep_metric"],
     script:
         "../scripts/plot_init_families.py"
 
 
-FINAL_TARGETS.extend(
-    f"results/figures/{name}.png"
-    for name in (
-        "constant_inits",
-        "bias_only",
-        "edge_of_chaos",
-        "glorot_histograms",
-        "init_families",
-    )
-)
-
-
-# Figures are quick and read the aggregated tables: they run on the submitting host, never as cluster jobs.
-localrules:
-    plot_datasets,
-    plot_logistic,
-    plot_symmetry_gaps,
-    plot_width_accuracy,
-    plot_decision_boundaries,
-    plot_bias_init,
-    plot_saturation,
-    plot_learning_curves,
-    plot_iterations_to_target,
-    plot_relu_scale,
-    plot_accuracy_vs_scale,
-    plot_depth_signal,
-    plot_depth_accuracy,
-    plot_best_scale,
-    plot_constant_inits,
-    plot_bias_only,
-    plot_edge_of_chaos,
-    plot_glorot_histograms,
-    plot_init_families,
+FINAL_TARGETS.extend(f"results/figures/{name}.png" for name in FIGURES)

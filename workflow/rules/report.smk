@@ -4,18 +4,9 @@
 #
 # The report shows every figure that config/claims.yaml lists under a claim's `figures`, plus
 # `datasets` (Methods). The template and the captions are inputs, so editing them re-renders.
-import os
+from initstudy.report import figure_names
 
-import yaml
-
-from initstudy.report import claim_specs, figure_names
-
-CLAIMS_SPEC = "config/claims.yaml"
-if os.path.exists(CLAIMS_SPEC):
-    with open(CLAIMS_SPEC) as _fh:
-        REPORT_FIGURES = figure_names(claim_specs(yaml.safe_load(_fh)))
-else:  # render_report then fails with a missing-input error that names the file
-    REPORT_FIGURES = figure_names({})
+REPORT_FIGURES = figure_names(CLAIMS["claims"])
 
 
 localrules:
@@ -25,8 +16,9 @@ localrules:
 
 rule render_report:
     input:
-        claims="results/claims.parquet",
-        claims_spec=CLAIMS_SPEC,
+        claims=rules.evaluate_claims.output.claims,
+        measures=rules.evaluate_claims.output.measures,
+        claims_spec=CLAIMS_FILE,
         config="results/config.yaml",
         metrics="results/metrics.parquet",
         template="workflow/report/template.html.j2",

@@ -3,6 +3,7 @@
 import pandas as pd
 
 from initstudy.grid import COORDINATES
+from initstudy.rulescript import run_rule
 from initstudy.tables import read_table, write_table
 
 SORT = [*COORDINATES, "iteration"]
@@ -21,4 +22,4 @@ def main(metrics_in: list[str], layers_in: list[str], params_in: list[str], metr
 
 if "snakemake" in globals():
     sm = snakemake  # noqa: F821
-    main(list(sm.input.metrics), list(sm.input.layers), list(sm.input.params), sm.output.metrics, sm.output.layers, sm.output.params)
+    run_rule(sm, main, list(sm.input.metrics), list(sm.input.layers), list(sm.input.params), sm.output.metrics, sm.output.layers, sm.output.params)

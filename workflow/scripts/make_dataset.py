@@ -3,6 +3,7 @@
 import pandas as pd
 
 from initstudy.datasets import make_dataset
+from initstudy.rulescript import run_rule
 from initstudy.tables import write_table
 
 
@@ -13,4 +14,4 @@ def main(output: str, *, kind: str, n_train: int, n_test: int, noise: float, see
 
 if "snakemake" in globals():
     p = snakemake.params  # noqa: F821
-    main(snakemake.output[0], kind=p.kind, n_train=p.n_train, n_test=p.n_test, noise=p.noise, seed=p.seed, test_seed=p.test_seed)  # noqa: F821
+    run_rule(snakemake, main, snakemake.output[0], kind=p.kind, n_train=p.n_train, n_test=p.n_test, noise=p.noise, seed=p.seed, test_seed=p.test_seed)  # noqa: F821

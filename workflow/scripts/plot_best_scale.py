@@ -1,108 +1,48 @@
-"""Rule plot_best_scale: the best init scale per setting (activation x depth x width) against 1 (L14).
+"""Rule plot_best_scale: the best init scale per setting against 1 (L14), as the claims step chose it.
 
-Each setting (one row) compares the init scales it was run with. A candidate's score is the median
-over seeds of the final metric (test accuracy by default) at its best learning rate of the grid
-(:func:`initstudy.claims.best_lrs`: highest median final train accuracy), as the claims step scores it.
-Scales are put on one axis as the effective weight standard deviation at init: the RMS, over every
-weight of the net, of the std its scheme gives (so ``normal`` at 0.01 is 0.01, and Xavier or He
-are placed by their fan-in-scaled std). Marker: the best candidate;
-ties broken by the lower median test loss, then the larger scale, as in the claims step; bar: every
-candidate within the tolerance of the best; grey ticks: all candidates.
+Plots results/measures/L14.parquet, the table the L14 verdict was computed from: per setting
+(experiment, dataset, activation, width, depth) with a sweep of scales, the median final metric of each
+scale at its best learning rate, and the best scale (ties broken in the claims step). Nothing is
+recomputed here. Marker: the best scale, labelled with its score; bar: every scale within the tolerance
+of the best; grey ticks: all scales of the sweep; dashed line: 1 (the rule's limit).
 """
 
 import numpy as np
-import pandas as pd
 
 from initstudy import figures as F
-from initstudy.claims import best_lrs
-from initstudy.grid import COORDINATES
+from initstudy.rulescript import run_rule
 from initstudy.tables import read_table
 
 TITLE = "Best init scale per setting"
-STD = {
-    "zeros": lambda s, fi, fo: 0.0,
-    "constant": lambda s, fi, fo: abs(s),
-    "normal": lambda s, fi, fo: s,
-    "uniform": lambda s, fi, fo: s,
-    "lecun_normal": lambda s, fi, fo: s / np.sqrt(fi),
-    "xavier_normal": lambda s, fi, fo: s * np.sqrt(2.0 / (fi + fo)),
-    "xavier_uniform": lambda s, fi, fo: s * np.sqrt(2.0 / (fi + fo)),
-    "he_normal": lambda s, fi, fo: s * np.sqrt(2.0 / fi),
-    "orthogonal": lambda s, fi, fo: s / np.sqrt(max(fi, fo)),
-}
-"""Init scheme -> per-entry standard deviation (RMS) of a layer's weights, given scale, fan_in, fan_out."""
-MARKERS = {"scale": "o", "deep": "D"}
 METRIC_NAMES = {"test_acc": "test accuracy", "train_acc": "train accuracy"}
 
 
-def effective_std(init: str, scale: float, width: int, depth: int, n_x: int = 2) -> float:
-    """RMS over all weights of the net of the init std of ``init`` at ``scale`` (layers 2 -> width^depth -> 1)."""
-    sizes = [n_x] + [width] * depth + [1]
-    count = np.array([sizes[i] * sizes[i + 1] for i in range(len(sizes) - 1)], dtype=float)
-    std = np.array([STD[init](scale, sizes[i], sizes[i + 1]) for i in range(len(sizes) - 1)])
-    return float(np.sqrt((count * std**2).sum() / count.sum()))
-
-
-def candidates(df: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """One row per (setting, init, scale) at its best lr: score (median final metric), tie-break loss, effective std."""
-    setting = ["experiment", "dataset", "activation", "depth", "width"]
-    cand = [*setting, "init", "scale", "bias_init", "bias_scale"]
-    chosen = df.merge(best_lrs(df, cand), on=[*cand, "lr"])
-    best = chosen.groupby(cand, observed=True).agg(score=(metric, "median"), loss=("test_loss", "median")).reset_index()
-    pairs = best[["init", "scale", "width", "depth"]].drop_duplicates()
-    stds = {tuple(p): effective_std(*p) for p in pairs.itertuples(index=False)}
-    best["std"] = [stds[k] for k in zip(best["init"], best["scale"], best["width"], best["depth"])]
-    return best[best["std"] > 0]
-
-
-def pick_best(c: pd.DataFrame) -> pd.Series:
-    """The best candidate as the claims step picks a best scale: highest score, then lowest test loss, then larger std."""
-    return c.sort_values(["score", "loss", "std"], ascending=[False, True, False], kind="stable").iloc[0]
-
-
-def main(
-    metrics: str, output: str, *, experiments: tuple = ("scale", "deep"), metric: str = "test_acc", tolerance: float = 0.01
-) -> None:
-    df = read_table(
-        metrics, columns=[*COORDINATES, "iterations", "iteration", *dict.fromkeys([metric, "train_acc", "loss", "test_loss"])]
-    )
-    df = F.final_rows(df[df["experiment"].isin(experiments) & (df["depth"] > 0)])
+def main(measures: str, output: str, *, metric: str = "test_acc", tolerance: float = 0.01, limit: float = 1.0) -> None:
+    m = read_table(measures, name="measures")
+    curves = m[m["check"] == f"median final {metric} at the best lr"]
+    best = m[m["check"] == "best scale"].set_index("cell")["value"]
     with F.style():
-        if df.empty:
-            F.save(F.empty_figure(TITLE, F.missing(list(experiments), [])), output)
+        if curves.empty:
+            F.save(F.empty_figure(TITLE, "L14 was not decided: no setting with a sweep of scales"), output)
             return
-        cand = candidates(df, metric)
-        setting = ["experiment", "dataset", "activation", "depth", "width"]
-        order = {e: i for i, e in enumerate(experiments)}
-        keys = sorted(
-            cand[setting].drop_duplicates().itertuples(index=False),
-            key=lambda k: (
-                order.get(k.experiment, 9),
-                k.dataset,
-                F.ACT_ORDER.index(k.activation) if k.activation in F.ACT_ORDER else 9,
-                k.depth,
-                k.width,
-            ),
-        )
-        fig, ax = F.plt.subplots(figsize=(F.WIDTH, 1.3 + 0.34 * len(keys)))
-        ylabels = []
-        for y, key in enumerate(keys):
-            c = cand[(cand[setting] == pd.Series(key._asdict())).all(axis=1)].sort_values(["std", "init"])
-            top = c["score"].max()
-            near = c[c["score"] >= top - tolerance]
-            best = pick_best(c)
-            colour = F.ACT_COLORS.get(key.activation, "#555555")
-            ax.scatter(c["std"], np.full(len(c), y), marker="|", s=80, color="#999999", zorder=2)
-            ax.plot(
-                [near["std"].min(), near["std"].max()], [y, y], color=colour, lw=5, alpha=0.35, solid_capstyle="round", zorder=3
-            )
-            ax.scatter(
-                [best["std"]], [y], marker=MARKERS.get(key.experiment, "o"), s=55, color=colour, edgecolors="white", zorder=4
-            )
-            label = F.init_label(best["init"], best["scale"])
+        settings = list(dict.fromkeys(curves["cell"]))
+        fig, ax = F.plt.subplots(figsize=(F.WIDTH, 1.3 + 0.34 * len(settings)))
+        acts = []
+        for y, cell in enumerate(settings):
+            c = curves[curves["cell"] == cell].sort_values("x")
+            act = cell.split(", ")[2]
+            acts.append(act)
+            colour = F.ACT_COLORS.get(act, "#555555")
+            top = c["value"].max()
+            near = c[c["value"] >= top - tolerance]
+            ax.scatter(c["x"], np.full(len(c), y), marker="|", s=80, color="#999999", zorder=2)
+            ax.plot([near["x"].min(), near["x"].max()], [y, y], color=colour, lw=5, alpha=0.35, solid_capstyle="round", zorder=3)
+            b = best[cell]
+            score = float(c.loc[np.isclose(c["x"], b, rtol=1e-9), "value"].iloc[0])
+            ax.scatter([b], [y], marker="o", s=55, color=colour, edgecolors="white", zorder=4)
             ax.annotate(
-                f"{label}: {top:.2f}",
-                (best["std"], y),
+                f"{b:g}: {score:.2f}",
+                (b, y),
                 xytext=(7, 4),
                 textcoords="offset points",
                 fontsize=7.5,
@@ -110,34 +50,24 @@ def main(
                 bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.75},
                 zorder=5,
             )
-            ylabels.append(f"{key.activation}, {key.depth} × {key.width}  ({key.experiment}, {key.dataset})")
-        ax.axvline(1.0, color="#333333", ls="--", lw=1.2, zorder=1)
-        ax.set_yticks(range(len(keys)), ylabels)
-        ax.set_ylim(len(keys) - 0.4, -0.6)
-        F.scale_axis(ax, "effective init weight std (RMS over all weights of the net)")
-        lo, hi = cand["std"].min(), cand["std"].max()
-        ax.set_xlim(min(lo, 1.0) / 2.5, max(hi, 1.0) * 2.5)
+        ax.axvline(limit, color="#333333", ls="--", lw=1.2, zorder=1)
+        ax.set_yticks(range(len(settings)), settings)
+        ax.set_ylim(len(settings) - 0.4, -0.6)
+        F.scale_axis(ax, "init weight std (scale of randn * scale)")
+        ax.set_xlim(min(curves["x"].min(), limit) / 2.5, max(curves["x"].max(), limit) * 2.5)
         ax.grid(axis="y", visible=False)
-        acts = F.ordered(cand["activation"], F.ACT_ORDER)
-        handles = [F.line_handle(F.ACT_COLORS.get(a, "#555555"), ls="", marker="o") for a in acts]
-        labels = list(acts)
-        for e in experiments:
-            if e in set(cand["experiment"]):
-                handles.append(F.line_handle("#555555", ls="", marker=MARKERS.get(e, "o")))
-                labels.append(f"best, {e} experiment")
+        shown = F.ordered(acts, F.ACT_ORDER)
+        handles = [F.line_handle(F.ACT_COLORS.get(a, "#555555"), ls="", marker="o") for a in shown]
         handles.append(F.line_handle("#999999", ls="", marker="|"))
-        labels.append("scales run")
-        F.legend_above(fig, handles, labels, ncol=4)
-        note = (
-            f"score: median final {METRIC_NAMES.get(metric, metric)} over seeds at the best lr (text: best init and its score);\n"
-            f"bar: within {tolerance:g} of the best; rows: activation, depth × width"
+        F.legend_above(fig, handles, [*shown, "scales run"], ncol=4)
+        F.note(
+            fig,
+            f"score: median final {METRIC_NAMES.get(metric, metric)} over seeds at the best lr (text: best scale and its score);\n"
+            f"bar: within {tolerance:g} of the best; rows: experiment, dataset, activation, width, depth",
         )
-        missing = F.missing(list(experiments), set(cand["experiment"]))
-        F.note(fig, note + ("\n" + missing if missing else ""))
         F.save(fig, output)
 
 
 if "snakemake" in globals():
-    F.log_to(snakemake.log[0])  # noqa: F821
     p = snakemake.params  # noqa: F821
-    main(snakemake.input.metrics, snakemake.output[0], metric=p.metric, tolerance=p.tolerance)  # noqa: F821
+    run_rule(snakemake, main, snakemake.input.measures, snakemake.output[0], metric=p.metric, tolerance=p.tolerance, limit=p.limit)  # noqa: F821

@@ -14,6 +14,7 @@ import pandas as pd
 
 from initstudy import figures as F
 from initstudy.grid import COORDINATES
+from initstudy.rulescript import run_rule
 from initstudy.tables import read_table
 
 TITLE = "Random biases with all-zero weights"
@@ -161,9 +162,10 @@ def main(
 
 
 if "snakemake" in globals():
-    F.log_to(snakemake.log[0])  # noqa: F821
     p = snakemake.params  # noqa: F821
-    main(
+    run_rule(
+        snakemake,  # noqa: F821
+        main,
         snakemake.input.layers,  # noqa: F821
         snakemake.input.metrics,  # noqa: F821
         snakemake.input.params,  # noqa: F821

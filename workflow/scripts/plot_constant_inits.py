@@ -15,6 +15,7 @@ from initstudy import figures as F
 from initstudy.grid import COORDINATES
 from initstudy.inits import SYMMETRIC_INITS
 from initstudy.linear import best_linear_accuracy
+from initstudy.rulescript import run_rule
 from initstudy.tables import read_table
 
 TITLE = "Zero, constant and random init over training"
@@ -109,6 +110,5 @@ def main(
 
 
 if "snakemake" in globals():
-    F.log_to(snakemake.log[0])  # noqa: F821
     p = snakemake.params  # noqa: F821
-    main(snakemake.input.metrics, list(snakemake.input.datasets), snakemake.output[0], dataset=p.dataset, width=p.width)  # noqa: F821
+    run_rule(snakemake, main, snakemake.input.metrics, list(snakemake.input.datasets), snakemake.output[0], dataset=p.dataset, width=p.width)  # noqa: F821

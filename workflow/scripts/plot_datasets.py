@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from initstudy import figures as F
+from initstudy.rulescript import run_rule
 from initstudy.tables import read_table
 
 
@@ -32,5 +33,4 @@ def main(datasets: list[str], output: str) -> None:
 
 
 if "snakemake" in globals():
-    F.log_to(snakemake.log[0])  # noqa: F821
-    main(list(snakemake.input.datasets), snakemake.output[0])  # noqa: F821
+    run_rule(snakemake, main, list(snakemake.input.datasets), snakemake.output[0])  # noqa: F821

@@ -8,6 +8,7 @@ import numpy as np
 
 from initstudy import figures as F
 from initstudy.mlp import ACTIVATIONS, forward, sigmoid
+from initstudy.rulescript import run_rule
 from initstudy.tables import read_table
 
 TITLE = "Decision regions after training"
@@ -108,6 +109,5 @@ def main(
 
 
 if "snakemake" in globals():
-    F.log_to(snakemake.log[0])  # noqa: F821
     p = snakemake.params  # noqa: F821
-    main(snakemake.input.params, snakemake.input.dataset, snakemake.output[0], activation=p.activation, width=p.width)  # noqa: F821
+    run_rule(snakemake, main, snakemake.input.params, snakemake.input.dataset, snakemake.output[0], activation=p.activation, width=p.width)  # noqa: F821

@@ -2,6 +2,7 @@
 
 from initstudy import figures as F
 from initstudy.grid import COORDINATES
+from initstudy.rulescript import run_rule
 from initstudy.tables import read_table
 
 TITLE = "Final accuracy against depth"
@@ -58,5 +59,4 @@ def main(metrics: str, output: str, *, experiment: str = "deep") -> None:
 
 
 if "snakemake" in globals():
-    F.log_to(snakemake.log[0])  # noqa: F821
-    main(snakemake.input.metrics, snakemake.output[0])  # noqa: F821
+    run_rule(snakemake, main, snakemake.input.metrics, snakemake.output[0])  # noqa: F821

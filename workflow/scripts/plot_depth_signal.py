@@ -7,6 +7,7 @@ band), one column per activation. Exact zeros (underflow) are drawn at a floor l
 
 from initstudy import figures as F
 from initstudy.grid import COORDINATES
+from initstudy.rulescript import run_rule
 from initstudy.tables import read_table
 
 TITLE = "Signal through depth at initialisation"
@@ -69,5 +70,4 @@ def main(layers: str, output: str, *, experiment: str = "deep") -> None:
 
 
 if "snakemake" in globals():
-    F.log_to(snakemake.log[0])  # noqa: F821
-    main(snakemake.input.layers, snakemake.output[0])  # noqa: F821
+    run_rule(snakemake, main, snakemake.input.layers, snakemake.output[0])  # noqa: F821

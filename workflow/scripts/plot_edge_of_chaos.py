@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from initstudy import figures as F
-from initstudy.claims import signal_reach  # the claims step's definition, so figure and verdict agree
+from initstudy.claims import Insufficient, signal_reach, signal_table  # the claims step's, so figure and verdict agree
+from initstudy.rulescript import run_rule
 from initstudy.tables import read_table
 
 TITLE = "Edge of chaos: signal at init and trainability over sigma_w and depth"
@@ -35,20 +36,16 @@ def edges(values: np.ndarray, log: bool = True) -> np.ndarray:
     return np.exp(e) if log else e
 
 
-def signal_maps(lay: pd.DataFrame, act: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, int] | None:
-    """Scales, median forward and backward log10 changes ``(S, L)`` of the deepest net, and its depth."""
-    d = lay[lay["activation"] == act]
-    if d.empty:
+def signal_maps(lay: pd.DataFrame, init: str, act: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, int] | None:
+    """Scales, median forward and backward log10 changes ``(S, L)`` of the deepest net, and its depth: the
+    claims step's signal table (:func:`initstudy.claims.signal_table`), medians over seeds as B03 takes them."""
+    if lay[lay["activation"] == act].empty:
         return None
-    depth = int(d["depth"].max())
-    d = d[d["depth"] == depth]
-    a = d.pivot_table(index=["seed", "scale"], columns="layer", values="act_std")
-    g = d.pivot_table(index=["seed", "scale"], columns="layer", values="grad_norm_w")
-    la = np.log10(np.maximum(a.to_numpy(), 1e-300))
-    lg = np.log10(np.maximum(g.to_numpy(), 1e-300))
-    fwd = pd.DataFrame(la - la[:, :1], index=a.index).groupby(level="scale").median()
-    bwd = pd.DataFrame(lg[:, ::-1] - lg[:, -1:], index=g.index).groupby(level="scale").median()
-    return fwd.index.to_numpy(dtype=float), fwd.to_numpy(), bwd.to_numpy(), depth
+    try:
+        scales, _, fwd, bwd = signal_table(lay, init, act)
+    except Insufficient:
+        return None
+    return scales.astype(float), np.median(fwd, axis=0), np.median(bwd, axis=0), fwd.shape[-1]
 
 
 def critical_line(ax, critical: float, zorder: float = 5) -> None:
@@ -94,7 +91,7 @@ def main(
         mesh_sig = mesh_acc = None
         for i, act in enumerate(acts):
             ax_f, ax_b, ax_t = axes[3 * i : 3 * i + 3]
-            sm = signal_maps(lay, act)
+            sm = signal_maps(lay, init, act)
             if sm is not None:
                 scales, fwd, bwd, depth = sm
                 reach, _ = signal_reach(fwd, bwd, reach_log10)
@@ -160,9 +157,10 @@ def main(
 
 
 if "snakemake" in globals():
-    F.log_to(snakemake.log[0])  # noqa: F821
     p = snakemake.params  # noqa: F821
-    main(
+    run_rule(
+        snakemake,  # noqa: F821
+        main,
         snakemake.input.layers,  # noqa: F821
         snakemake.input.metrics,  # noqa: F821
         snakemake.output[0],  # noqa: F821

@@ -13,6 +13,7 @@ import numpy as np
 from initstudy import figures as F
 from initstudy.claims import bootstrap
 from initstudy.grid import COORDINATES
+from initstudy.rulescript import run_rule
 from initstudy.tables import read_table
 
 TITLE = "Same variance, different family"
@@ -139,9 +140,10 @@ def main(
 
 
 if "snakemake" in globals():
-    F.log_to(snakemake.log[0])  # noqa: F821
     p = snakemake.params  # noqa: F821
-    main(
+    run_rule(
+        snakemake,  # noqa: F821
+        main,
         snakemake.input.metrics,  # noqa: F821
         snakemake.input.layers,  # noqa: F821
         snakemake.output[0],  # noqa: F821

@@ -14,6 +14,7 @@ import pandas as pd
 from initstudy import figures as F
 from initstudy.claims import choose_lr_by_time, time_to_target
 from initstudy.grid import COORDINATES
+from initstudy.rulescript import run_rule
 from initstudy.tables import read_table
 
 TITLE = "Iterations to a target training accuracy"
@@ -107,6 +108,5 @@ def main(metrics: str, output: str, *, experiment: str = "scale", target: float 
 
 
 if "snakemake" in globals():
-    F.log_to(snakemake.log[0])  # noqa: F821
     p = snakemake.params  # noqa: F821
-    main(snakemake.input.metrics, snakemake.output[0], target=p.target, lr=p.lr)  # noqa: F821
+    run_rule(snakemake, main, snakemake.input.metrics, snakemake.output[0], target=p.target, lr=p.lr)  # noqa: F821

@@ -8,6 +8,7 @@ import numpy as np
 
 from initstudy import figures as F
 from initstudy.grid import COORDINATES
+from initstudy.rulescript import run_rule
 from initstudy.tables import read_table
 
 TITLE = "Learning curves by init scale"
@@ -67,5 +68,4 @@ def main(metrics: str, output: str, *, experiment: str = "scale", lr: float = 1.
 
 
 if "snakemake" in globals():
-    F.log_to(snakemake.log[0])  # noqa: F821
-    main(snakemake.input.metrics, snakemake.output[0], lr=snakemake.params.lr)  # noqa: F821
+    run_rule(snakemake, main, snakemake.input.metrics, snakemake.output[0], lr=snakemake.params.lr)  # noqa: F821

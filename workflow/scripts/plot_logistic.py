@@ -4,6 +4,7 @@ import numpy as np
 
 from initstudy import figures as F
 from initstudy.grid import COORDINATES
+from initstudy.rulescript import run_rule
 from initstudy.tables import read_table
 
 COLUMNS = [*COORDINATES, "iteration", "loss", "diverged"]
@@ -66,5 +67,4 @@ def main(metrics: str, output: str, *, experiment: str = "logistic") -> None:
 
 
 if "snakemake" in globals():
-    F.log_to(snakemake.log[0])  # noqa: F821
-    main(snakemake.input.metrics, snakemake.output[0])  # noqa: F821
+    run_rule(snakemake, main, snakemake.input.metrics, snakemake.output[0])  # noqa: F821

@@ -1,39 +1,34 @@
 """Rule plot_width_accuracy: final training accuracy against width, symmetric vs random init (L05).
 
-The dashed line is the exact best accuracy of any linear classifier on the training split
-(:func:`initstudy.linear.best_linear_accuracy`): the ceiling a net with one effective unit cannot pass.
+The dashed line is the exact best accuracy of any linear classifier on the training split, read from
+results/measures/L05.parquet (the number the L05 verdict used): the ceiling a net with one effective unit
+cannot pass.
 """
-
-from pathlib import Path
 
 from initstudy import figures as F
 from initstudy.grid import COORDINATES
-from initstudy.linear import best_linear_accuracy
+from initstudy.rulescript import run_rule
 from initstudy.tables import read_table
 
 TITLE = "Final training accuracy against width"
+LINEAR_CHECK = "best linear accuracy (training split)"  # the rows of results/measures/L05.parquet plotted as the ceiling
 
 
-def linear_ceilings(datasets: list[str]) -> dict[str, float]:
-    """Best linear accuracy on each dataset's training split, by dataset name."""
-    out = {}
-    for path in datasets:
-        df = read_table(path)
-        train = df[df["split"] == "train"]
-        out[Path(path).name.removesuffix(".parquet")] = best_linear_accuracy(
-            train[["x1", "x2"]].to_numpy(), train["y"].to_numpy().astype(int)
-        )
-    return out
+def linear_ceilings(measures: str) -> dict[str, float]:
+    """Best linear accuracy on each dataset's training split, as the L05 verdict used it (its measures table)."""
+    m = read_table(measures, name="measures")
+    m = m[m["check"] == LINEAR_CHECK]
+    return dict(zip(m["cell"], m["value"]))
 
 
-def main(metrics: str, datasets: list[str], output: str, *, experiment: str = "symmetry") -> None:
+def main(metrics: str, measures: str, output: str, *, experiment: str = "symmetry") -> None:
     df = read_table(metrics, columns=[*COORDINATES, "iterations", "iteration", "train_acc", "diverged"])
     df = F.final_rows(df[(df["experiment"] == experiment) & (df["depth"] == 1)])
     with F.style():
         if df.empty:
             F.save(F.empty_figure(TITLE, F.missing([experiment], [])), output)
             return
-        ceiling = linear_ceilings(datasets)
+        ceiling = linear_ceilings(measures)
         df = F.add_init_label(df)
         palette = F.init_palette(df[["init", "scale"]].drop_duplicates().itertuples(index=False))
         acts = F.ordered(df["activation"], F.ACT_ORDER)
@@ -82,5 +77,4 @@ def main(metrics: str, datasets: list[str], output: str, *, experiment: str = "s
 
 
 if "snakemake" in globals():
-    F.log_to(snakemake.log[0])  # noqa: F821
-    main(snakemake.input.metrics, list(snakemake.input.datasets), snakemake.output[0])  # noqa: F821
+    run_rule(snakemake, main, snakemake.input.metrics, snakemake.input.measures, snakemake.output[0])  # noqa: F821

@@ -25,6 +25,8 @@ import yaml
 from markupsafe import Markup
 
 from initstudy import report as R
+from initstudy.claims import load_claims
+from initstudy.rulescript import run_rule
 from initstudy.tables import read_table, write_atomic
 
 log = logging.getLogger("render_report")
@@ -274,7 +276,7 @@ def main(
     missing = [c for c in R.CLAIM_COLUMNS if c not in table.columns]
     if missing:
         raise R.ReportError(f"{claims}: missing column(s) {missing}")
-    specs = R.claim_specs(yaml.safe_load(Path(claims_spec).read_text()))
+    specs = load_claims(claims_spec)["claims"]
     config_text = Path(config).read_text()
     cfg = yaml.safe_load(config_text)
     figs = load_figures(list(figures), list(captions), cfg)
@@ -293,9 +295,10 @@ def main(
 
 if "snakemake" in globals():
     sm = snakemake  # noqa: F821
-    logging.basicConfig(filename=sm.log[0], level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     i = sm.input
-    main(
+    run_rule(
+        sm,
+        main,
         i.claims,
         i.claims_spec,
         i.config,

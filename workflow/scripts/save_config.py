@@ -2,6 +2,7 @@
 
 import yaml
 
+from initstudy.rulescript import run_rule
 from initstudy.tables import write_atomic
 
 
@@ -11,4 +12,4 @@ def main(output: str, *, config: dict) -> None:
 
 
 if "snakemake" in globals():
-    main(snakemake.output[0], config=dict(snakemake.params.config))  # noqa: F821
+    run_rule(snakemake, main, snakemake.output[0], config=dict(snakemake.params.config))  # noqa: F821

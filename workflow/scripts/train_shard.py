@@ -6,6 +6,7 @@ import time
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from initstudy.rulescript import run_rule
 from initstudy.tables import read_table, write_table
 from initstudy.train import run_shard
 
@@ -17,16 +18,17 @@ def main(datasets: dict[str, str], metrics: str, layers: str, params: str, *, ru
     log.info("training %d runs for %d iterations", len(runs), settings["iterations"])
     with threadpool_limits(limits=threads):
         run_cols, layer_cols, param_cols = run_shard(runs, data, **settings)
-    log.info("trained in %.2f s; %d diverged", time.perf_counter() - start, int(run_cols["diverged"][-len(runs) :].sum()))
-    write_table(pd.DataFrame(run_cols), metrics, "metrics")
+    table = pd.DataFrame(run_cols)
+    last = table[table["iteration"] == table["iterations"]]  # one row per run, whichever cell it belongs to
+    log.info("trained in %.2f s; %d of %d runs diverged", time.perf_counter() - start, int(last["diverged"].sum()), len(last))
+    write_table(table, metrics, "metrics")
     write_table(pd.DataFrame(layer_cols), layers, "layers")
     write_table(pd.DataFrame(param_cols), params, "params")
 
 
 if "snakemake" in globals():
     sm = snakemake  # noqa: F821
-    logging.basicConfig(filename=sm.log[0], level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     p = sm.params
-    main(dict(sm.input.items()), sm.output.metrics, sm.output.layers, sm.output.params, runs=list(p.runs), threads=sm.threads,
+    run_rule(sm, main, dict(sm.input.items()), sm.output.metrics, sm.output.layers, sm.output.params, runs=list(p.runs), threads=sm.threads,
          iterations=p.iterations, log_points=p.log_points, dtype=p.dtype, saturation_threshold=p.saturation_threshold,
          exact=p.exact)  # fmt: skip

@@ -1,0 +1,101 @@
+"""Reusable check kinds: each turns a measure into one :class:`~initstudy.claims.kernel.Check`
+(or one per cell), parametrised by the claim's rule in config/claims.yaml.
+
+============================  ===========================================================
+kind                          used by
+============================  ===========================================================
+:func:`bound_over_runs`       exact bounds over every run (symmetry gaps, ranks): L02-L06, B01
+:func:`per_seed`              a statistic over seeds with its bootstrap interval: most claims
+:func:`paired_cells`          a paired (same seed) difference per cell, judged per cell: L01, L07, B02, B04
+:func:`share_over_settings`   share of settings whose best choice is below a limit: L14
+:func:`best_choice_near`      the best choice (scale, sigma_w) near a declared value: B03
+============================  ===========================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from .kernel import Check, exact_check, percentile_interval, resamples, seed_check
+
+per_seed = seed_check  # the rule's statistic over seeds of a per-seed series, with its bootstrap interval
+
+
+def bound_over_runs(
+    name: str, statistic: str, values, threshold: float, direction: str, n: int, min_n: int = 1, reduce: str = "max"
+) -> Check:
+    """The largest (``reduce="max"``) or smallest value over every run, iteration and layer against a bound (exact)."""
+    arr = np.asarray(values, dtype=np.float64)
+    return exact_check(name, statistic, float(arr.max() if reduce == "max" else arr.min()), threshold, direction, n, min_n)
+
+
+def paired_cells(
+    pairs: pd.DataFrame,
+    by: list[str],
+    diff: str,
+    label: Callable[[tuple], str],
+    name: str,
+    statistic: str,
+    rule: dict,
+    threshold: float,
+    direction: str,
+) -> dict[str, Check]:
+    """One per-seed check per cell ``by`` of the paired differences ``pairs[diff]`` (one row per seed and cell);
+    combine them with :func:`~initstudy.claims.kernel.worst_of`."""
+    return {
+        label(key): seed_check(name, statistic, g.set_index("seed")[diff], rule, threshold, direction)
+        for key, g in pairs.groupby(by)
+    }
+
+
+# --- the best choice, re-chosen in every resample --------------------------------------------------
+
+
+def best_scales(acc: np.ndarray, loss: np.ndarray, scales: np.ndarray) -> np.ndarray:
+    """Best scale per resample: highest median accuracy, then lowest median loss, then the larger scale.
+
+    ``acc``, ``loss``: ``(B, n_seeds, n_scales)``; returns ``(B,)`` scales."""
+    a = np.median(acc, axis=1)  # (B, S)
+    lo = np.median(loss, axis=1)
+    top = a == a.max(axis=1, keepdims=True)
+    lo = np.where(top, lo, np.inf)
+    rev = lo[:, ::-1]  # ties go to the larger scale (conservative for "small is best")
+    return scales[len(scales) - 1 - np.argmin(rev, axis=1)]
+
+
+def share_over_settings(sweeps: list[tuple], limit: float, rule: dict, name: str, statistic: str) -> tuple[Check, np.ndarray]:
+    """Share of settings whose best scale is below ``limit`` against the rule's ``share``; the best scale is
+    re-chosen in each resample (one generator for all settings, drawn in order). ``sweeps``: ``(key, scales,
+    acc (seeds, S), loss (seeds, S))``. Returns the check and each setting's best scale."""
+    seeds = min(len(s[2]) for s in sweeps)
+    point = np.array([best_scales(acc[None], loss[None], sc)[0] for _, sc, acc, loss in sweeps])
+    value = float(np.mean(point < limit))
+    iv = rule["interval"]
+    shares = np.array([])
+    if iv["method"] == "bootstrap" and seeds >= 2:
+        rng = np.random.default_rng(iv["seed"])
+        shares = np.zeros(iv["resamples"])
+        for _, sc, acc, loss in sweeps:
+            idx = resamples(len(acc), iv, rng)
+            shares += best_scales(acc[idx], loss[idx], sc) < limit
+        shares /= len(sweeps)
+    lo, hi = percentile_interval(value, shares, iv)
+    return Check(name, statistic, value, lo, hi, rule["share"], "above", seeds, rule["min_seeds"]), point
+
+
+def pick_best(score: np.ndarray, tie: np.ndarray, scales: np.ndarray, critical: float) -> np.ndarray:
+    """Per row of ``score`` ``(..., S)``: the scale with the highest score, then the lowest ``tie``, then the one
+    farthest from ``critical`` (ties go against the claim)."""
+    far = np.abs(np.log10(scales / critical))
+    s2, t2 = np.reshape(score, (-1, len(scales))), np.reshape(tie, (-1, len(scales)))
+    best = np.array([scales[np.lexsort((-far, t, -s))[0]] for s, t in zip(s2, t2)])
+    return best.reshape(np.shape(score)[:-1])
+
+
+def best_choice_near(name: str, statistic: str, point: float, boot: np.ndarray, rule: dict, margin: float, n: int) -> Check:
+    """``point`` = log10(best choice / declared value), within +-``margin``; ``boot``: the same re-chosen per resample."""
+    lo, hi = percentile_interval(point, boot if n >= 2 else [], rule["interval"])
+    return Check(name, statistic, point, lo, hi, margin, "within", n, rule["min_seeds"])

@@ -1,0 +1,191 @@
+"""What width buys: symmetric nets are one unit (never beyond the best linear classifier, L05); random init
+breaks the symmetry and learns a non-linear boundary (L06).
+"""
+
+from __future__ import annotations
+
+import math
+
+from .frames import (
+    LN2,
+    Data,
+    at_init,
+    final,
+    n_runs,
+    never_leaves,
+    require,
+    select,
+    with_linear,
+)
+from .kernel import Outcome, exact_check, measure_rows, missing_check, seed_check
+
+
+def evaluate_l05(data: Data, rule: dict) -> Outcome:
+    """Symmetric init: rank <= 1, accuracy independent of width and never above the best linear classifier;
+    random init of width >= min_width_random beats the best linear classifier on every non-linear dataset."""
+    exp = rule["experiment"]
+    m = with_linear(require(select(data.metrics, exp), exp), data)
+    sym = require(m[m["init"].isin(rule["symmetric_inits"])], f"symmetric inits {rule['symmetric_inits']}")
+    lay = select(data.layers, exp, init=rule["symmetric_inits"])
+    pts = rule["linear_tolerance_points"]
+    excess = (sym["train_acc"] - sym["best_linear"]) * sym["n_train"]
+    ceiling = exact_check(
+        "symmetric nets never beat the best linear classifier",
+        "most training points a symmetric-init net gets right beyond the best linear classifier (any logged iteration)",
+        float(excess.max()),
+        pts,
+        "at_most",
+        n_runs(sym),
+        rule["min_runs"],
+    )
+    ranks = float(lay[rule["rank_metrics"]].to_numpy().max()) if len(lay) else math.nan
+    rank = (
+        exact_check(
+            "hidden layer of rank at most 1",
+            f"largest {' / '.join(rule['rank_metrics'])}",
+            ranks,
+            rule["max_rank"],
+            "at_most",
+            n_runs(lay),
+            rule["min_runs"],
+        )
+        if len(lay)
+        else missing_check("hidden layer of rank at most 1", "largest rank", rule["max_rank"], "at_most", "no layer rows")
+    )
+    fin = final(sym)
+    spread = fin.groupby(["dataset", "activation", "init", "scale"]).agg(
+        lo=("train_acc", "min"), hi=("train_acc", "max"), widths=("width", "nunique")
+    )
+    spread = spread[spread["widths"] >= 2]
+    width_test = (
+        exact_check(
+            "final accuracy independent of width",
+            "largest spread of final train accuracy across widths (symmetric init)",
+            float((spread["hi"] - spread["lo"]).max()),
+            rule["width_margin"],
+            "at_most",
+            n_runs(fin),
+            rule["min_runs"],
+        )
+        if len(spread)
+        else missing_check(
+            "final accuracy independent of width",
+            "spread across widths",
+            rule["width_margin"],
+            "at_most",
+            "fewer than two widths in the grid",
+        )
+    )
+    rnd = final(
+        m[
+            (m["init"] == rule["random_init"])
+            & (m["width"] >= rule["min_width_random"])
+            & (m["best_linear"] < rule["nonlinear_below"])
+        ]
+    )
+    if rnd.empty:
+        beats = missing_check(
+            "random init beats the best linear classifier",
+            "points beyond the best linear classifier",
+            pts,
+            "above",
+            f"no {rule['random_init']}-init runs of width >= {rule['min_width_random']} on a dataset whose best linear "
+            f"accuracy is below {rule['nonlinear_below']}",
+        )
+    else:
+        rnd = rnd.assign(pts=(rnd["train_acc"] - rnd["best_linear"]) * rnd["n_train"])
+        per_seed = rnd.groupby(["seed", "dataset"])["pts"].max().groupby("seed").min()
+        beats = seed_check(
+            "random init of width >= {} beats the best linear classifier on every non-linear dataset".format(
+                rule["min_width_random"]
+            ),
+            "training points beyond the best linear classifier (best activation and width, worst non-linear dataset)",
+            per_seed,
+            rule,
+            pts,
+            "above",
+        )
+    zero = sym[sym["init"] == rule["zero_init"]]
+    stuck = never_leaves(zero, LN2, rule["stuck_tolerance"])
+    details = {
+        "best linear accuracy": {r.dataset: r.best_linear for r in data.linear.itertuples()},
+        "final accuracy by width (symmetric)": {
+            f"{d}, {a}, {i}": {str(w): float(v) for w, v in g.groupby("width")["train_acc"].max().items()}
+            for (d, a, i), g in fin.groupby(["dataset", "activation", "init"])
+        },
+    }
+    if len(rnd):
+        details["best random-init accuracy by dataset (median over seeds)"] = {
+            d: float(g.groupby(["activation", "width"])["train_acc"].median().max()) for d, g in rnd.groupby("dataset")
+        }
+    most = float(excess.max())
+    where = f"{-most:.0f} training points fewer than" if most <= 0 else f"{most:.0f} training points more than"
+    note = (
+        f"The best symmetric-init net, at its best logged iteration, gets {where} the best linear classifier "
+        f"({n_runs(sym)} runs); {int(stuck.sum())} of {len(stuck)} zero-init runs never leave loss ln 2 "
+        "(on balanced data every gradient vanishes at the all-zero point)."
+    )
+    if len(spread) and float((spread["hi"] - spread["lo"]).max()) > rule["width_margin"]:
+        d, a, i, sc = (spread["hi"] - spread["lo"]).idxmax()
+        by_w = fin[(fin["dataset"] == d) & (fin["activation"] == a) & (fin["init"] == i) & (fin["scale"] == sc)]
+        by_w = by_w.groupby("width")["train_acc"].median()
+        note += (
+            f" Final accuracy does change with width after a fixed budget ({d}, {a}, {i} {sc:g}: {by_w.iloc[0]:.3g} at "
+            f"width {by_w.index[0]}, {by_w.min():.3g} at width {by_w.idxmin()}): a symmetric net of width w is one unit "
+            "whose output weight counts w times, so at a fixed learning rate its effective step grows with w, and wide "
+            "symmetric nets overshoot. What they can represent (one unit, hence a linear boundary) does not change: "
+            "the lecture's point stands, its 'same accuracy at any width' reading does not."
+        )
+    linear = measure_rows("best linear accuracy (training split)", data.linear.set_index("dataset")["best_linear"], cell=str)
+    return Outcome([ceiling, rank, width_test, beats], n_runs(m), note, details, linear)
+
+
+def evaluate_l06(data: Data, rule: dict) -> Outcome:
+    """Random init (randn x 0.01): units differ from iteration 0 on, and the net beats the best linear classifier."""
+    exp = rule["experiment"]
+    lay = require(select(data.layers, exp, init=rule["init"], scale=rule["scale"]), f"{rule['init']} {rule['scale']} init")
+    lay = lay[lay["width"] >= rule["gap_min_width"]]
+    gap = exact_check(
+        "units differ from iteration 0 on",
+        f"smallest {rule['gap_metric']} over every run (width >= {rule['gap_min_width']}) and logged iteration",
+        float(lay[rule["gap_metric"]].min()) if len(lay) else math.nan,
+        rule["tolerance"],
+        "above",
+        n_runs(lay),
+        rule["min_runs"],
+    )
+    m = select(data.metrics, exp, init=rule["init"], scale=rule["scale"], dataset=rule["dataset"], activation=rule["activations"])
+    fin = final(m[m["width"] >= rule["min_width"]])
+    if fin.empty:
+        acc = missing_check(
+            "accuracy well above the best linear classifier",
+            "accuracy - best linear",
+            rule["margin"],
+            "above",
+            f"no runs on dataset '{rule['dataset']}' with {rule['activations']} of width >= {rule['min_width']}",
+        )
+    else:
+        fin = with_linear(fin, data)
+        per_seed = (fin["train_acc"] - fin["best_linear"]).groupby(fin["seed"]).min()
+        acc = seed_check(
+            "accuracy well above the best linear classifier",
+            f"final train accuracy on {rule['dataset']} minus its best linear accuracy (worst width)",
+            per_seed,
+            rule,
+            rule["margin"],
+            "above",
+        )
+    details = {"smallest gap at iteration 0": float(at_init(lay)[rule["gap_metric"]].min()) if len(lay) else None}
+    if len(fin):
+        bl = float(fin["best_linear"].iloc[0])
+        details["best linear accuracy"] = bl
+        details["median final accuracy by width"] = {
+            str(w): float(v) for w, v in fin.groupby("width")["train_acc"].median().items()
+        }
+        note = (
+            f"On {rule['dataset']} the random-init nets reach a median {fin['train_acc'].median():.3f} against "
+            f"{bl:.3f} for the best linear classifier; the smallest unit gap is {gap.value:.3g}."
+        )
+    else:
+        note = f"The smallest unit gap is {gap.value:.3g}."
+    return Outcome([acc, gap], n_runs(fin) + n_runs(lay), note, details)
