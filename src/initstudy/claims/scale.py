@@ -178,6 +178,8 @@ def evaluate_l14(data: Data, rule: dict) -> Outcome:
                 f"std {fmt_scale(best)} is outside the band", "it is the best std (drop 0)", 0.0, margin, "above", len(acc)
             )
         curves.append(measure_rows(f"median final {metric} at the best lr", acc.median(), cell=name, x=float))
+        curves.append(measure_rows("best std", pd.Series({name: best}), cell=str))
+        curves.append(measure_rows("in the band", pd.Series(1.0, index=in_band(best, drops, margin)), cell=name, x=float))
     if not cells:
         raise Insufficient(
             f"no setting has a std at or above its limit ({rule['large_everywhere']:g} everywhere, {rule['large_deep']:g} "
