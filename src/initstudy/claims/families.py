@@ -46,7 +46,8 @@ def evaluate_b03(data: Data, rule: dict) -> Outcome:
             details[f"{act}: median per-layer log10 growth of the backward signal, by sigma_w"] = {
                 fmt_scale(c): float(v) for c, v in zip(scales, med)
             }
-            bits.append(f"the backward signal is flattest at sigma_w = {fmt_scale(best)} (per-layer growth {med[scales == best][0]:+.4f} decades)")
+            growth_at = float(med[scales == best][0])
+            bits.append(f"the backward signal is flattest at sigma_w = {fmt_scale(best)} ({growth_at:+.4f} decades per layer)")
         except Insufficient as exc:
             sig_cells[act] = missing_check(name_s, stat_s, margin, "within", str(exc))
         name_t = f"sigma_w = {critical:.4g} trains the deepest net as well as the best"

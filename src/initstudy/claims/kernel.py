@@ -179,18 +179,21 @@ def seeds_needed(check: Check, interval: dict) -> str:
             continue
         where = f"{cell}: " if cell else ""
         if t.samples is None or len(t.samples) < 2 or not math.isfinite(t.value):
-            found.append((math.inf, f"{where}{t.reason or 'no per-seed values'} (more seeds cannot help; more runs or iterations might)"))
+            why = t.reason or "no per-seed values"
+            found.append((math.inf, f"{where}{why} (more seeds cannot help; more runs or iterations might)"))
             continue
         gap = abs(abs(t.value) - t.threshold) if t.direction == "within" else abs(t.value - t.threshold)
         sd = float(np.std(np.asarray(t.samples, dtype=np.float64), ddof=1))
         if gap == 0 or sd == 0:
-            found.append((math.inf, f"{where}the statistic ({t.value:.3g}) sits on the threshold ({t.threshold:g}): no number of seeds decides it"))
+            on = f"{where}the statistic ({t.value:.3g}) sits on the threshold ({t.threshold:g})"
+            found.append((math.inf, f"{on}: no number of seeds decides it"))
             continue
         z = statistics.NormalDist().inv_cdf(0.5 + interval.get("level", 0.95) / 2)
         eff = math.pi / 2 if t.statistic.startswith("median") else 1.0
         n = max(math.ceil(eff * (z * sd / gap) ** 2), len(t.samples) + 1)
         way = "hold" if _claim_side(t) else "fail"
-        found.append((n, f"{where}about {n} seeds (now {len(t.samples)}, sd {sd:.3g}) would make it {way}, if the statistic stays at {t.value:.3g}"))
+        now = f"now {len(t.samples)}, sd {sd:.3g}"
+        found.append((n, f"{where}about {n} seeds ({now}) would make it {way}, if the statistic stays at {t.value:.3g}"))
     return max(found)[1] if found else ""
 
 

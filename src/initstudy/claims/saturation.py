@@ -195,7 +195,8 @@ def evaluate_l10(data: Data, rule: dict) -> Outcome:
         one_lr(at_init(select(data.layers, rule["active_experiment"], init=rule["init"], activation=act, layer=1))),
         f"{act} in {rule['active_experiment']}",
     )
-    lay = require(lay[lay["bias_init"] == rule["bias_init"]], f"{act} with {rule['bias_init']} biases in {rule['active_experiment']}")
+    what = f"{act} with {rule['bias_init']} biases in {rule['active_experiment']}"
+    lay = require(lay[lay["bias_init"] == rule["bias_init"]], what)
     large = present_scales(lay, rule["large_scales"], "called large")
     present_scales(lay, [ref], "used as reference")
     active = lay.assign(active=1.0 - lay["saturation"]).pivot_table(index="seed", columns="scale", values="active")
@@ -217,7 +218,8 @@ def evaluate_l10(data: Data, rule: dict) -> Outcome:
     own = slowdown(tt, [act], ref, large_t, best)
     width = sorted(m["width"].unique())
     t_cmp = seed_check(
-        f"{act} slows down less than {', '.join(rule['compare_activations'])} at large scales (width {', '.join(map(str, width))})",
+        f"{act} slows down less than {', '.join(rule['compare_activations'])} at large scales "
+        f"(width {', '.join(map(str, width))})",
         f"order score of {', '.join(rule['compare_activations'])} minus that of {act} (L09's score, each scale at its best lr)",
         (cmp_scores - own).dropna(),
         rule,
@@ -355,7 +357,8 @@ def _width_nuance_l11(data: Data, rule: dict, details: dict) -> str:
     at_best = loss_of_quality(fin.merge(best_lrs(fin, ["scale"]), on=["scale", "lr"]))
     at_fixed = loss_of_quality(fin[scale_mask(fin["lr"], [rule["fixed_lr"]])])
     width = ", ".join(map(str, sorted(m["width"].unique())))
-    details[f"mean {metric} lost at large scales, width {width} ('{exp}')"] = {"best lr": at_best, f"lr {rule['fixed_lr']:g}": at_fixed}
+    lost = {"best lr": at_best, f"lr {rule['fixed_lr']:g}": at_fixed}
+    details[f"mean {metric} lost at large scales, width {width} ('{exp}')"] = lost
     share = 1.0 - at_best / at_fixed if at_fixed > 0 else float("nan")
     return (
         f" At width {width} ('{exp}'), large scales lose a mean {at_fixed:.3f} of final {metric} against moderate ones at "

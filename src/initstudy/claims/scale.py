@@ -138,7 +138,11 @@ def evaluate_l13(data: Data, rule: dict) -> Outcome:
             bad = [int(d) for d, v in r.items() if v < rule["chance_plus"]]
             stalls.append(f"{act}: {'from depth ' + str(min(bad)) if bad else 'at no depth in the grid'}")
     worst_fan = min(
-        ((a, d, float(med.get((a, fan), pd.Series(dtype=float)).get(d, np.nan))) for a, fan in rule["fan_in_inits"].items() for d in deep_depths),
+        (
+            (a, d, float(med.get((a, fan), pd.Series(dtype=float)).get(d, np.nan)))
+            for a, fan in rule["fan_in_inits"].items()
+            for d in deep_depths
+        ),
         key=lambda t: t[2] if np.isfinite(t[2]) else np.inf,
     )
     pairing = ", ".join(f"{fan} for {act}" for act, fan in rule["fan_in_inits"].items())
