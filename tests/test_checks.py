@@ -91,3 +91,8 @@ def test_flattest_near_picks_the_zero_crossing_and_fails_away_from_it():
     assert best == 1.0 and t.verdict == "holds"
     t, best = K.flattest_near(growth - np.log10(1.5), scales, 1.0, RULE, np.log10(1.2), "n", "s")
     assert best == 1.5 and t.verdict == "fails"
+
+
+def test_seeds_needed_when_too_few_seeds_have_values():
+    t = K.per_seed("x", "s", pd.Series([0.5, 0.6]), RULE, 0.0, "above")
+    assert t.verdict == "inconclusive" and "only 2 seed(s)" in seeds_needed(t, BOOT)

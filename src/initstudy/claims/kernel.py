@@ -178,6 +178,10 @@ def seeds_needed(check: Check, interval: dict) -> str:
         if t.verdict != "inconclusive":
             continue
         where = f"{cell}: " if cell else ""
+        if t.samples is not None and t.n < t.min_n:
+            found.append((math.inf, f"{where}only {t.n} seed(s) have the values this check compares ({t.min_n} needed): more "
+                                    "seeds, or more iterations where runs never reach the target"))  # fmt: skip
+            continue
         if t.samples is None or len(t.samples) < 2 or not math.isfinite(t.value):
             why = t.reason or "no per-seed values"
             found.append((math.inf, f"{where}{why} (more seeds cannot help; more runs or iterations might)"))
