@@ -64,7 +64,7 @@ def main(measures: str, output: str, *, metric: str = "test_acc", limits: tuple 
         F.legend_above(fig, handles, [*shown, "scales run"], ncol=4)
         F.note(
             fig,
-            f"score: median final {METRIC_NAMES.get(metric, metric)} over seeds at the best lr (text: best scale and its score);\n"
+            f"score: median final {METRIC_NAMES.get(metric, metric)} over seeds at the best lr (text: best std and its score);\n"
             f"bar: the band (drop from the best not shown above {margin:g}); dashed: the limits {', '.join(f'{v:g}' for v in limits)};\n"
             "rows: experiment, activation, width, depth",
         )
