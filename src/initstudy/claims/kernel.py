@@ -198,7 +198,8 @@ def seeds_needed(check: Check, interval: dict) -> str:
         way = "hold" if _claim_side(t) else "fail"
         now = f"now {len(t.samples)}, sd {sd:.3g}"
         found.append((n, f"{where}about {n} seeds ({now}) would make it {way}, if the statistic stays at {t.value:.3g}"))
-    return max(found)[1] if found else ""
+    found.sort(key=lambda f: -f[0])  # the cell that needs the most first, at most four named
+    return "; ".join(text for _, text in found[:4]) + (f"; and {len(found) - 4} more" if len(found) > 4 else "")
 
 
 # --- several cells as one ------------------------------------------------------------------------
