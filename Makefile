@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORES ?= all
 CONFIG ?= config/config.yaml
+# Snakemake --config KEY=VALUE pairs, checked like the config file: make CONFIG=config/quick.yaml OVERRIDES="shard_size=8"
+OVERRIDES ?=
+CONFIG_ARGS := --configfile $(CONFIG)$(if $(strip $(OVERRIDES)), --config $(OVERRIDES))
 
 .PHONY: all study report test test-fast test-cluster bench lint clean
 
@@ -18,11 +21,12 @@ $(STAMP): pyproject.toml
 
 study: $(STAMP)
 	@echo "initstudy: running $(CONFIG) (results/, report/index.html)"
-	$(BIN)/python -m initstudy.config $(CONFIG)
-	$(BIN)/snakemake --profile workflow/profiles/default --cores $(CORES) --configfile $(CONFIG)
+	$(BIN)/python -m initstudy.config $(CONFIG)$(if $(strip $(OVERRIDES)), --config $(OVERRIDES))
+	$(BIN)/snakemake --profile workflow/profiles/default --cores $(CORES) $(CONFIG_ARGS)
 
 report: $(STAMP)
-	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) report
+	$(BIN)/python -m initstudy.config $(CONFIG)$(if $(strip $(OVERRIDES)), --config $(OVERRIDES))
+	$(BIN)/snakemake --cores $(CORES) $(CONFIG_ARGS) report
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -10,6 +10,7 @@
 #   results/figures/{name}.png                          one figure per name of initstudy.catalog.FIGURES
 #   results/benchmarks/{rule}.tsv, .../{rule}/...tsv    runtime and memory of each job
 #   report/index.html                                   the report
+#   results/course.parquet, results/course_seeds.parquet the course notebooks' printed numbers beside our runs
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -39,6 +40,7 @@ include: "workflow/rules/datasets.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/claims.smk"
+include: "workflow/rules/course.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/report.smk"
 

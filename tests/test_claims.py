@@ -611,3 +611,34 @@ def test_b04():
     assert out["verdict"] == "fails" and "no single scale shows normal and uniform apart: fails" in out["note"]
     assert judge("B04", *family_runs(acc_gap=0.2))["verdict"] == "fails"
     assert judge("B04", *family_runs(n_seeds=2))["verdict"] == "inconclusive"
+
+
+# --- runs with no finite state (issue 14) ------------------------------------------------------
+
+NO_STATE = {
+    name: math.nan
+    for name in ("loss", "train_acc", "test_loss", "test_acc", "out_saturation", "out_grad_norm", "out_weight_norm")
+}
+
+
+def test_runs_not_finite_at_init_are_left_out_and_said_so():
+    """A run non-finite at iteration 0 has NaN metrics (ranks -1): the verdict is decided on the
+    measured runs, and the note counts the ones left out, instead of a NaN mean or a crash."""
+    bad = [dict(experiment="logistic", dataset="flower", depth=0, width=0, init="normal", scale=1e6, seed=s, iteration=it,
+                diverged=True, **NO_STATE) for s in seeds(2) for it in (0, 100)]  # fmt: skip
+    out = judge("L01", logistic() + bad)
+    assert out["verdict"] == "holds"
+    assert "2 run(s) were not finite at initialisation" in out["note"]
+    assert "not finite" not in judge("L01", logistic())["note"]
+
+
+@pytest.mark.parametrize("cid", sorted(RULES["claims"]))
+def test_every_claim_survives_tables_of_unmeasurable_runs(cid):
+    from initstudy.claims.loader import claim_experiments
+
+    exps = claim_experiments(RULES["claims"][cid])
+    rows = [dict(experiment=e, iteration=it, diverged=True, **NO_STATE) for e in exps for it in (0, 100)]
+    lays = [dict(experiment=e, iteration=it, rank_w=-1, rank_act=-1, act_std=math.nan) for e in exps for it in (0, 100)]
+    out = judge(cid, rows, lays)
+    assert out["verdict"] == "inconclusive"
+    assert "were not finite at initialisation" in out["note"]

@@ -148,9 +148,121 @@ def test_check_command_as_a_process_prints_no_traceback():
     )
 
 
+# --- hostile input: bounded in time and memory ---------------------------------------------
+
+
+def check_bounded(path: Path, *extra: str, seconds: float = 20) -> subprocess.CompletedProcess:
+    """``python -m initstudy.config PATH`` in a process capped at 1.5 GB and ``seconds``: a regression
+    (an alias expanded, a huge list validated item by item) fails this test instead of hanging CI."""
+    import resource
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (1_500_000_000, 1_500_000_000))
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    return subprocess.run(
+        [sys.executable, "-m", "initstudy.config", str(path), *extra],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=seconds, preexec_fn=cap, check=False,
+    )  # fmt: skip
+
+
+HEAD = "datasets:\n  flower: {kind: flower, n_train: 40, n_test: 40}\nexperiments:\n  tiny:\n    inits: [normal]\n"
+
+
+@pytest.mark.parametrize(
+    ("case", "text", "fragment"),
+    [
+        ("comments", "# a comment line of the kind a careless generator writes\n" * 50_000 + HEAD + "    datasets: [flower]\n",
+         "larger than 256000 bytes"),
+        ("long_list", HEAD + "    datasets: [flower]\n    scales: [" + "0.1, " * 25_000 + "0.1]\n", "more than 20000 values"),
+        ("deep_flow", HEAD + "    datasets: [flower]\n    scales: " + "[" * 10_000 + "]" * 10_000 + "\n",
+         "nested deeper than 20 levels"),
+        ("undefined_datasets", HEAD + "    datasets: [" + ", ".join(f"d{i}" for i in range(5_000)) + "]\n",
+         "... and 4980 more problems"),
+    ],
+)  # fmt: skip
+def test_huge_or_deep_files_are_refused_in_seconds_with_a_short_message(tmp_path, case, text, fragment):
+    path = tmp_path / f"{case}.yaml"
+    path.write_text(text)
+    proc = check_bounded(path)
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert fragment in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr) < 8_000 and len(proc.stderr.splitlines()) <= 22, f"message of {len(proc.stderr)} characters"
+
+
+def test_alias_bomb_is_refused_by_the_loader_and_by_validate(tmp_path):
+    """Through the file (aliases counted as they are composed) and through validate() on data that
+    already shares references (what Snakemake's own loader hands over): never expanded."""
+    proc = check_bounded(BAD / "alias_bomb.yaml", seconds=10)
+    assert proc.returncode == 1 and "more than 20000 values" in proc.stderr
+    lol = ["lol"] * 10
+    for _ in range(8):
+        lol = [lol] * 10  # 10^9 strings if copied
+    raw = {"datasets": {"flower": {"kind": "flower"}}, "experiments": {"tiny": {"datasets": ["flower"], "inits": ["normal"]}}}
+    raw["x"] = lol
+    with pytest.raises(cfg.ConfigError, match=r"^cli: more than 20000 values \(aliases counted"):
+        cfg.validate(raw, source="cli")
+
+
+def test_anchors_and_merge_keys_within_bounds_still_work(tmp_path):
+    path = tmp_path / "anchors.yaml"
+    path.write_text(HEAD.replace("inits: [normal]", "inits: [normal]\n    scales: &s [0.1, 1.0]") + "    datasets: [flower]\n"
+                    "  other: {datasets: [flower], inits: [he_normal], scales: *s}\n")  # fmt: skip
+    config = cfg.load(path)
+    assert config["experiments"]["other"]["scales"] == [0.1, 1.0]
+    config["experiments"]["other"]["scales"].append(3.0)  # a copy, not shared with 'tiny'
+    assert config["experiments"]["tiny"]["scales"] == [0.1, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("entry", "fragment"),
+    [
+        ("datasets.flower.kind=moons", "write datasets=\"{flower: {kind: moons}}\" (mappings merge key by key)"),
+        ("shard_size", "write KEY=VALUE"),
+        ("shard_size=0", "shard_size: must be at least 1, not 0"),
+        ("dtype=float16", "dtype: 'float16' is not one of float64, float32"),
+        ("experiments=[&a [1,1,1,1,1,1,1,1,1,1], [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]]", "experiments: must be a mapping"),
+    ],
+)
+def test_config_overrides_are_checked_like_snakemake_reads_them(entry, fragment, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert cfg.main(["config/quick.yaml", "--config", entry]) == 1
+    err = capsys.readouterr().err
+    assert fragment in err and "Traceback" not in err, err
+    assert cfg.main(["config/quick.yaml", "--config", "shard_size=8", "dtype=float32"]) == 0
+    assert "config/quick.yaml + --config: ok" in capsys.readouterr().out
+    assert cfg.parse_overrides(["shard_size=8", "dtype=float32", "datasets={flower: {kind: moons}}"]) == {
+        "shard_size": 8, "dtype": "float32", "datasets": {"flower": {"kind": "moons"}}
+    }  # fmt: skip
+
+
+def test_make_checks_the_config_before_snakemake_runs_it(tmp_path):
+    """`make study` runs `python -m initstudy.config` first: a YTE template (which Snakemake itself would
+    evaluate as Python before the Snakefile runs) never reaches Snakemake."""
+    marker = tmp_path / "evaluated"
+    bad = tmp_path / "yte.yaml"
+    template = (BAD / "yte.yaml").read_text()
+    bad.write_text(template.replace('?"evaluated " + "code"', f"?__import__('pathlib').Path({str(marker)!r}).touch()"))
+    stamp = tmp_path / "stamp"
+    stamp.touch()  # newer than pyproject.toml: make does not set up a venv
+    proc = subprocess.run(
+        ["make", "-s", "study", f"CONFIG={bad}", f"STAMP={stamp}", f"BIN={Path(sys.executable).parent}", "CORES=1"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode != 0
+    assert "__use_yte__: YTE templates are not allowed" in proc.stderr
+    assert not marker.exists(), "the template was evaluated"
+    proc = subprocess.run(
+        ["make", "-s", "study", "CONFIG=config/quick.yaml", "OVERRIDES=datasets.flower.kind=moons", f"STAMP={stamp}",
+         f"BIN={Path(sys.executable).parent}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode != 0 and "is not a key --config accepts" in proc.stderr and "Traceback" not in proc.stderr
+
+
 # --- through real Snakemake -------------------------------------------------------------------
 
-SCHEMA_CASES = ["negative_scale", "unknown_experiment_key", "dotdot_experiment"]
+SCHEMA_CASES = ["negative_scale", "unknown_experiment_key", "dotdot_experiment", "alias_bomb", "periodic_name", "too_many_shards"]
 # These need common.smk to read the config through initstudy.config.load (Snakemake's own loader
 # keeps the last of two equal keys, and hands over data without its file name).
 FILE_NAMED = ["negative_scale", "duplicate_key", "shell_dataset"]

@@ -210,3 +210,26 @@ def test_editing_a_plot_script_reruns_only_plotting(tiny_reference, tmp_path):
     planned = {p.rstrip(":") for p in planned}
     assert planned == {"plot_saturation"}, out[-3000:]
     assert "train_shard" not in out and "aggregate_metrics" not in out
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_scripts_survive_runs_with_no_finite_state(name, mini_tables, tmp_path):
+    """Runs not finite at initialisation carry NaN metrics and ranks -1 (workflow/schemas/metrics.schema.yaml):
+    every figure still renders, with no warning turned error by NaN (issue 14)."""
+    from initstudy.train import LAYER_COLUMNS, RUN_COLUMNS
+
+    nan_tables = tmp_path / "nan"
+    (nan_tables / "datasets").mkdir(parents=True)
+    for d in ("flower", "moons"):
+        (nan_tables / "datasets" / f"{d}.parquet").write_bytes((mini_tables / "datasets" / f"{d}.parquet").read_bytes())
+    for kind in ("metrics", "layers", "params"):
+        df = read_table(mini_tables / f"{kind}.parquet")
+        hit = df["seed"] == 1
+        assert hit.any()
+        if "diverged" in df:
+            df.loc[hit, "diverged"] = True
+        for col in (RUN_COLUMNS[:-1] if kind == "metrics" else LAYER_COLUMNS if kind == "layers" else ()):
+            df.loc[hit, col] = -1 if col.startswith("rank") else np.nan
+        write_table(df, nan_tables / f"{kind}.parquet", kind)
+    write_measures(nan_tables)
+    assert_png(render(name, nan_tables, tmp_path / f"{name}.png"), min_bytes=2_000)

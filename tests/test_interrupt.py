@@ -101,6 +101,93 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
     assert list(tmp_path.iterdir()) == [target]
 
 
+def _frame():
+    from initstudy.tables import arrow_schema
+
+    schema = arrow_schema("dataset")
+    return pd.DataFrame({c: pd.Series([], dtype=t.to_pandas_dtype()) for c, t in zip(schema.names, schema.types)})
+
+
+def test_disk_full_is_one_line_naming_the_file_and_nothing_is_half_written(tmp_path, monkeypatch):
+    """ENOSPC in the middle of a Parquet write: a TableError naming the target, the old file intact, no temporary."""
+    import errno
+
+    import pyarrow.parquet as pq
+
+    target = tmp_path / "claims.parquet"
+    target.write_bytes(b"previous")
+
+    def full(table, where, **kwargs):
+        Path(where).write_bytes(b"PAR1 half a file")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(pq, "write_table", full)
+    with pytest.raises(TableError) as info:
+        write_table(_frame(), target, "dataset")
+    message = str(info.value)
+    assert message.startswith(f"{target}: cannot be written (No space left on device); nothing was written.")
+    assert "\n" not in message
+    assert target.read_bytes() == b"previous" and list(tmp_path.iterdir()) == [target]
+
+
+def test_folder_that_cannot_be_written_is_one_line_naming_the_file(tmp_path, monkeypatch):
+    import errno
+    import tempfile
+
+    target = tmp_path / "sub" / "fig.png"
+
+    def denied(*args, **kwargs):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(target.parent))
+
+    monkeypatch.setattr(tempfile, "mkstemp", denied)
+    with pytest.raises(TableError, match=rf"^{target}: cannot be written \(Permission denied\); nothing was written"):
+        write_atomic(target, lambda tmp: tmp.write_bytes(b"png"))
+    assert not target.exists()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_read_only_folder_for_real(tmp_path):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        with pytest.raises(TableError, match="Permission denied"):
+            write_table(_frame(), ro / "claims.parquet", "dataset")
+        assert list(ro.iterdir()) == []
+    finally:
+        ro.chmod(0o755)
+
+
+FULL_DISK_SCRIPT = """
+import errno, os, sys, types
+import pyarrow.parquet as pq
+def full(*args, **kwargs):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+pq.write_table = full
+import pandas as pd
+from initstudy.rulescript import run_rule
+from initstudy.tables import write_table
+def main(path):
+    write_table(pd.DataFrame({"x1": [0.0], "x2": [0.0], "y": [0], "split": ["train"]}), path, "dataset")
+run_rule(types.SimpleNamespace(log=[], rule="make_dataset"), main, sys.argv[1])  # as a rule's script does
+"""
+
+
+def test_rule_script_on_a_full_disk_prints_one_line_and_no_traceback(tmp_path):
+    from initstudy.tables import table_schema
+
+    cols = table_schema("dataset")["columns"]
+    script = FULL_DISK_SCRIPT
+    if list(cols) != ["x1", "x2", "y", "split"]:
+        pytest.skip("dataset schema changed")
+    target = tmp_path / "results" / "datasets" / "flower.parquet"
+    proc = subprocess.run([sys.executable, "-c", script, str(target)], capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 1
+    assert proc.stderr == f"initstudy: {target}: cannot be written (No space left on device); nothing was written. " \
+        "Free some disk space or make the folder writable, then rerun snakemake.\n", proc.stderr
+    assert not target.exists()
+
+
 def test_temporary_keeps_the_suffix_and_the_result_the_usual_mode(tmp_path):
     seen = []
     write_atomic(tmp_path / "fig.png", lambda tmp: (seen.append(tmp.name), tmp.write_bytes(b"png")))

@@ -1,5 +1,6 @@
 """Numerically safe at every scale: no NaN, no inf, no warning; a diverged run is flagged, not a crash,
-and it does not disturb the other runs of its batch."""
+and it does not disturb the other runs of its batch. A run already non-finite at initialisation has
+no finite state: its metrics are NaN (ranks -1) beside the flag, never a made-up number."""
 
 from __future__ import annotations
 
@@ -62,14 +63,17 @@ def test_every_scale_and_depth_gives_finite_metrics_without_warnings(flower, act
         runs = grid(activation, depth)
         R = len(runs)
         metrics, layers, params = train_strict(runs, flower, iterations=60, log_points=5, dtype=dtype)
-        for name in RUN_COLUMNS[:-1]:
-            if name in TWIN_COLUMNS:  # NaN where a run has no width-1 twin, finite where it has one
-                assert not np.isinf(metrics[name]).any(), (activation, dtype, depth, name)
-                continue
-            assert np.isfinite(metrics[name]).all(), (activation, dtype, depth, name)
-        for name in LAYER_COLUMNS:
-            assert np.isfinite(layers[name]).all(), (activation, dtype, depth, name)
         diverged = per_run(metrics, R, "diverged")
+        measured = ~diverged[0]  # runs non-finite at initialisation are NaN throughout (test below)
+        for name in RUN_COLUMNS[:-1]:
+            if name in TWIN_COLUMNS:  # NaN where a run has no width-1 twin; never infinite
+                assert not np.isinf(per_run(metrics, R, name)).any(), (activation, dtype, depth, name)
+                continue
+            assert np.isfinite(per_run(metrics, R, name)[:, measured]).all(), (activation, dtype, depth, name)
+            assert np.isnan(per_run(metrics, R, name)[:, ~measured]).all(), (activation, dtype, depth, name)
+        for name in LAYER_COLUMNS:
+            values = layers[name].reshape(-1, depth, R) if depth else layers[name].reshape(0, 0, R)
+            assert np.isfinite(values[..., measured]).all(), (activation, dtype, depth, name)
         assert diverged.dtype == bool
         assert (diverged[1:] >= diverged[:-1]).all(), "a diverged run stays diverged"
         # Runs that did not diverge carry real numbers, not the stand-ins of non-finite values.
@@ -116,9 +120,41 @@ def test_overflow_at_initialisation_is_flagged_without_crash(flower, activation)
         activation, 16, inits=("normal",), scales=[0.1], lrs=[0.1]
     )
     metrics, layers, _ = train_strict(runs, flower, iterations=30, log_points=3, dtype="float32")
-    diverged = per_run(metrics, len(runs), "diverged")
+    R = len(runs)
+    diverged = per_run(metrics, R, "diverged")
     assert diverged[0].tolist() == [True, False], "activations ~ (1e4)^16 overflow float32 in the first forward pass"
-    assert np.isfinite(metrics["loss"]).all() and np.isfinite(layers["rank_act"]).all()
+    for name in RUN_COLUMNS[:-1]:
+        measured = name not in TWIN_COLUMNS  # a random (non-symmetric) start has no width-1 twin: NaN for both runs
+        assert np.isnan(per_run(metrics, R, name)[:, 0]).all(), name
+        assert np.isfinite(per_run(metrics, R, name)[:, 1]).all() == measured, name
+    assert (per_run(layers, R, "rank_act")[:, 0] == -1).all() and (per_run(layers, R, "rank_act")[:, 1] >= 0).all()
+
+
+@pytest.mark.parametrize("activation", ["linear", "relu", "tanh", "sigmoid"])
+def test_scale_1e6_depth_64_is_recorded_truthfully(flower, activation):
+    """Issue 14: a run non-finite at iteration 0 was logged with loss 0.0 (a perfect fit). Now a
+    diverged row is NaN (no finite state) or the last finite state; a finite row is a real measurement."""
+    base = dict(experiment="e", dataset="flower", activation=activation, width=8, depth=64, bias_init="zeros",
+                bias_scale=0.0, init="normal", lr=1.2)  # fmt: skip
+    runs = [dict(base, scale=1e6, seed=0), dict(base, scale=1e6, seed=1), dict(base, scale=0.5, seed=2)]
+    metrics, layers, _ = train_strict(runs, flower, iterations=20, log_points=4)
+    R = len(runs)
+    diverged = per_run(metrics, R, "diverged")
+    loss = per_run(metrics, R, "loss")
+    if activation == "linear":
+        assert diverged[0, :2].all(), "(1e6 * sqrt(8))^64 overflows in the first forward pass"
+    for r in range(R):
+        if diverged[0, r]:
+            for name in RUN_COLUMNS[:-1]:
+                assert np.isnan(per_run(metrics, R, name)[:, r]).all(), (r, name)
+            for name in LAYER_COLUMNS:
+                col = per_run(layers, R, name)[:, r]
+                assert (col == -1).all() if name.startswith("rank") else np.isnan(col).all(), (r, name)
+        else:
+            assert np.isfinite(loss[:, r]).all() and (loss[:, r] > 0).all(), r
+            first = int(np.argmax(diverged[:, r])) if diverged[:, r].any() else None
+            if first is not None:  # held at the last finite state, which the row before records
+                assert (loss[first:, r] == loss[first - 1, r]).all()
 
 
 def test_diverged_runs_keep_finite_frozen_weights(flower):

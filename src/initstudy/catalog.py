@@ -26,6 +26,7 @@ FIGURES: dict[str, str] = {
     "edge_of_chaos": "B03",
     "glorot_histograms": "B03",
     "init_families": "B04",
+    "course": "Course",
 }
 """Figure name -> the claims (or report section) it illustrates."""
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 import copy
 import difflib
 import math
+import os
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -26,8 +28,18 @@ import jsonschema
 import yaml
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
-MAX_RUNS_PER_EXPERIMENT = 1_000_000
+MAX_RUNS_PER_EXPERIMENT = 200_000
 """Upper bound on an experiment's grid (the product of its list lengths), checked before expansion."""
+MAX_RUNS = 500_000
+"""Upper bound on the runs of the whole study (the largest shipped study, config/full.yaml, has ~75,000)."""
+MAX_SHARDS_PER_EXPERIMENT = 9_999
+"""Training jobs of one experiment: their names are four digits (the ``shard`` wildcard, 0000-9998)."""
+MAX_SHARDS = 20_000
+"""Training jobs of the whole study: Snakemake plans every job before it starts one."""
+MEMORY_FRACTION = 0.5
+"""A training job may need at most this share of the machine's memory (as estimated by :func:`job_bytes`)."""
+PERIODIC_REPEATS = 20
+"""Snakemake refuses a wildcard value that ends in this many repeats of one piece (PeriodicWildcardError)."""
 
 _TYPE_WORDS = {
     "object": "a mapping (key: value)",
@@ -44,7 +56,10 @@ _NAME_RULE = "names must match ^[a-z][a-z0-9_]*$ (a lower-case letter, then lowe
 _PATTERN_RULES = {
     "^[a-z][a-z0-9_]*$": _NAME_RULE,
     "^(L(0[1-9]|1[0-4])|B0[1-4])$": "claim ids are L01..L14 or B01..B04",
-    "^[^<>&\\x00-\\x08\\x0b-\\x1f\\x7f]*$": "plain text only: no <, > or & and no control characters (it is shown in the HTML report)",
+    "^[^<>&\\x00-\\x1f\\x7f-\\x9f\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff]*$": (
+        "plain text on one line: no <, > or &, no control, invisible or direction-changing characters "
+        "(tab and newline included; it is shown in the HTML report)"
+    ),
 }
 """The rule behind each pattern of the schema, in words."""
 
@@ -61,8 +76,80 @@ def load_schema(path: Path | str = SCHEMA_PATH) -> dict:
 # --- reading YAML ---------------------------------------------------------------------------
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a key repeated in one mapping (YAML's default keeps the last)."""
+MAX_CONFIG_BYTES = 256_000
+"""Largest config file read (the default study is 6 kB, the claims rules 21 kB): a bigger one is refused before parsing."""
+MAX_NODES = 20_000
+"""Most values (scalars, lists, mappings) a file may hold, counting every alias as the copy it stands
+for: a "billion laughs" alias bomb is refused as soon as its expansion passes this."""
+MAX_DEPTH = 20
+"""Deepest nesting of lists and mappings (the schema needs 5)."""
+MAX_SCALAR_CHARS = 1_000
+"""Longest single value (a 5,000-digit integer is refused here, before Python's int conversion)."""
+_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map", "merge")}
+
+
+class _Refused(yaml.YAMLError):
+    """A YAML file that is valid YAML but not plain, bounded data: ``problem`` at ``problem_mark``."""
+
+    def __init__(self, problem: str, mark) -> None:
+        super().__init__(problem)
+        self.problem, self.problem_mark = problem, mark
+
+
+class _Bounded:
+    """Composer bounds shared by the file loader and the ``--config`` value loader.
+
+    Refuses a key repeated in one mapping (YAML's default keeps the last), explicit tags
+    (``!!python/...``, ``!custom``), nesting deeper than :data:`MAX_DEPTH`, values longer than
+    :data:`MAX_SCALAR_CHARS`, and more than :data:`MAX_NODES` values with every alias counted as
+    the copy it stands for (anchors and ``<<: *merge`` keys work; an alias bomb does not).
+    """
+
+    def __init__(self, stream) -> None:
+        super().__init__(stream)
+        self._nodes = 0
+        self._depth = 0
+        self._sizes: dict[int, int] = {}  # id(node) -> its size with aliases expanded
+
+    def _count(self, n: int, mark) -> None:
+        self._nodes += n
+        if self._nodes > MAX_NODES:
+            raise _Refused(
+                f"more than {MAX_NODES} values (aliases counted as the copies they stand for); "
+                "a config is a short list of settings",
+                mark,
+            )
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            node = super().compose_node(parent, index)
+            self._count(self._sizes.get(id(node), 1), event.start_mark)
+            return node
+        tag = getattr(event, "tag", None)
+        if tag not in (None, "!") and tag not in _PLAIN_TAGS:
+            shown = tag.replace("tag:yaml.org,2002:", "!!")
+            problem = f"the tag {_short(shown)} is not allowed: a config is plain data (no Python objects, no custom tags)"
+            raise _Refused(problem, event.start_mark)
+        if isinstance(event, yaml.ScalarEvent) and len(event.value) > MAX_SCALAR_CHARS:
+            raise _Refused(f"a value of {len(event.value)} characters (at most {MAX_SCALAR_CHARS})", event.start_mark)
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _Refused(f"nested deeper than {MAX_DEPTH} levels", event.start_mark)
+        before = self._nodes
+        node = super().compose_node(parent, index)
+        self._depth -= 1
+        self._count(1, event.start_mark)
+        self._sizes[id(node)] = self._nodes - before
+        return node
+
+
+class _StrictLoader(_Bounded, yaml.SafeLoader):
+    """SafeLoader for plain, bounded data (:class:`_Bounded`) that refuses repeated keys."""
+
+
+class _ValueLoader(_Bounded, yaml.BaseLoader):
+    """What Snakemake reads a ``--config`` value with (BaseLoader: every scalar a string), bounded."""
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
@@ -99,27 +186,45 @@ def display_path(path: Path | str) -> Path:
 
 
 def read_yaml(path: Path | str) -> Any:
-    """The data of one YAML file; an unreadable or malformed file raises a one-line :class:`ConfigError`."""
+    """The data of one YAML file, read as plain, bounded data (see :class:`_StrictLoader`).
+
+    An unreadable, oversized or malformed file, a YTE template (``__use_yte__``), an explicit tag
+    or an alias bomb raises a one-line :class:`ConfigError` naming the file, in well under a second.
+    """
     path = display_path(path)
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_CONFIG_BYTES + 1)
     except IsADirectoryError:
         raise ConfigError(f"{path}: is a directory, not a config file") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the config file ({exc.strerror})") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES} bytes; a config is a short list of settings")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not a text (UTF-8) file: byte {exc.start} cannot be decoded") from None
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
+        data = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
     except RecursionError:
         raise ConfigError(f"{path}: not valid YAML: nested too deeply") from None
+    except _Refused as exc:
+        mark = exc.problem_mark
+        raise ConfigError(f"{path}: refused at line {mark.line + 1}, column {mark.column + 1}: {exc.problem}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
+    except ValueError as exc:  # e.g. an integer too long for Python to convert
+        raise ConfigError(f"{path}: not a valid value: {_short(str(exc))}") from None
+    if isinstance(data, Mapping) and "__use_yte__" in data:
+        raise ConfigError(
+            f"{path}: __use_yte__: YTE templates are not allowed: a config is plain data "
+            "(Snakemake evaluates a template's expressions as Python code; see the README, 'Trust')"
+        )
+    return data
 
 
 # --- messages -------------------------------------------------------------------------------
@@ -247,8 +352,18 @@ def _is_integer(checker, instance) -> bool:
     return isinstance(instance, int) and not isinstance(instance, bool)
 
 
+def _pattern(validator, pattern: str, instance, schema):
+    """``pattern`` with ``$`` at its end read as the very end of the string: Python's ``$`` also
+    matches before a final newline, so ``"flower\\n"`` would pass ``^[a-z]+$``."""
+    if validator.is_type(instance, "string"):
+        anchored = pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith("\\$") else pattern
+        if not re.search(anchored, instance):
+            yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
 _Validator = jsonschema.validators.extend(
     jsonschema.Draft202012Validator,
+    validators={"pattern": _pattern},
     type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
 )
 
@@ -278,19 +393,103 @@ def _grid_size(exp: dict) -> int:
     """Upper bound on the runs of an experiment (before duplicates collapse)."""
     n_inits = sum(len(exp["scales"]) if isinstance(i, str) else len(i["scales"]) for i in exp["inits"])
     n_seeds = exp["seeds"] if isinstance(exp["seeds"], int) else len(exp["seeds"])
-    n = n_inits * n_seeds
-    for key in ("datasets", "activations", "widths", "depths", "bias_inits", "bias_scales", "lrs"):
+    n = n_inits * (n_seeds + len(exp.get("notebook_seeds") or []))
+    n *= len(exp["layers"]) if exp.get("layers") else len(exp["widths"]) * len(exp["depths"])
+    for key in ("datasets", "activations", "bias_inits", "bias_scales", "lrs"):
         n *= len(exp[key])
     return n
 
 
-def _cross_checks(config: dict) -> list[str]:
+def _net_checks(name: str, exp: dict) -> list[str]:
+    """Nets of unequal widths must be told apart by (first width, depth); notebook draws have zero biases."""
     problems = []
+    seen: dict = {}
+    for i, layout in enumerate(exp.get("layers") or []):
+        key = (layout[0] if layout else 0, len(layout))
+        if key in seen:
+            problems.append(
+                f"experiments.{name}.layers[{i}]: same first width and depth as layers[{seen[key]}]; "
+                "nets of one experiment are recorded by (width of the first layer, depth), so they must differ there"
+            )
+        seen.setdefault(key, i)
+    if exp.get("notebook_seeds") and exp["bias_inits"] != ["zeros"]:
+        problems.append(f"experiments.{name}.notebook_seeds: the notebooks draw zero biases; bias_inits must be [zeros]")
+    return problems
+
+
+def _course_checks(config: dict) -> list[str]:
+    """Every printed number of ``course`` names a defined notebook and experiment."""
+    course = config.get("course") or {}
+    problems = []
+    for i, number in enumerate(course.get("numbers") or []):
+        if number["notebook"] not in course.get("notebooks", {}):
+            problems.append(f"course.numbers[{i}].notebook: unknown notebook '{number['notebook']}'; defined: {', '.join(course.get('notebooks', {}))}")
+        if number["experiment"] not in config["experiments"]:
+            problems.append(f"course.numbers[{i}].experiment: unknown experiment '{number['experiment']}'")
+    return problems
+
+
+def job_bytes(exp: dict, datasets: dict, shard_size: int, dtype: str) -> int:
+    """About the peak memory of the largest training job of ``exp`` (its widest, deepest cell).
+
+    A chunk of at least 4 runs trains at once: per run and hidden layer, about 6 arrays of
+    ``width x points`` (pre-activations, activations, their gradients, the test pass) and 3 of
+    ``width x width`` (weights, gradients, the fast path's copy); the job also keeps every run's
+    final weights (3 copies of ``width x width`` per layer, in float64) for the params table.
+    """
+    item = 4 if dtype == "float32" else 8
+    if exp.get("layers"):  # nets of a width per layer: the widest layer, the deepest net
+        width, depth = max((max(l) if l else 0) for l in exp["layers"]), max(len(l) for l in exp["layers"])
+    else:
+        width, depth = max(exp["widths"]), max(exp["depths"])
+    points = max(max(datasets[d]["n_train"], datasets[d]["n_test"]) for d in exp["datasets"] if d in datasets)
+    layer = (width if depth else 1) * (depth or 1)
+    chunk = 4 * item * layer * (6 * points + 3 * max(width, 1))
+    kept = min(shard_size, _grid_size(exp)) * 8 * 3 * (max(width, 1) ** 2 * max(depth - 1, 0) + 3 * max(width, 1))
+    return chunk + kept
+
+
+def machine_bytes() -> int:
+    """Physical memory of this machine (4 GiB if the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 4 << 30
+
+
+def _gb(n: float) -> str:
+    return f"{n / 1e9:.3g} GB"
+
+
+_PERIODIC = re.compile(rf"(.+?)\1{{{PERIODIC_REPEATS - 1},}}\Z")
+
+
+def _name_problems(config: dict) -> list[str]:
+    problems = []
+    for section in ("datasets", "experiments"):
+        for name in config[section]:
+            m = _PERIODIC.search(name)
+            if m:
+                problems.append(
+                    f"{section}: name {_short(name)} is not allowed: it ends in {PERIODIC_REPEATS} or more repeats of "
+                    f"{m.group(1)!r}, which Snakemake refuses in a file name (PeriodicWildcardError)"
+                )
+    return problems
+
+
+def _cross_checks(config: dict) -> list[str]:
+    problems = _name_problems(config)
     for name, ds in config["datasets"].items():
         if ds["seed"] == ds["test_seed"]:
             problems.append(
                 f"datasets.{name}.test_seed: must differ from seed ({ds['seed']}), or the test set repeats the training set"
             )
+    total_runs = total_shards = 0
+    one_too_big = False  # an experiment over its own limit: the study's total adds nothing
+    memory = machine_bytes()
+    for name, ds in config["datasets"].items():
+        if ds.get("factor") is not None and ds["kind"] not in ("circles", "make_circles"):
+            problems.append(f"datasets.{name}.factor: only the circle kinds (circles, make_circles) take a factor, not {ds['kind']}")
     for name, exp in config["experiments"].items():
         for i, ds in enumerate(exp["datasets"]):
             if ds not in config["datasets"]:
@@ -299,21 +498,55 @@ def _cross_checks(config: dict) -> list[str]:
                 problems.append(
                     f"experiments.{name}.datasets[{i}]: unknown dataset '{ds}'{hint}; defined datasets: {', '.join(config['datasets'])}"
                 )
+        problems += _net_checks(name, exp)
         n = _grid_size(exp)
+        total_runs += n
+        shards = -(-n // config["shard_size"])
+        total_shards += shards
         if n > MAX_RUNS_PER_EXPERIMENT:
+            one_too_big = True
             problems.append(
                 f"experiments.{name}: the grid has up to {n} runs, more than {MAX_RUNS_PER_EXPERIMENT}; split it into smaller experiments"
             )
-    return problems
+        elif shards > MAX_SHARDS_PER_EXPERIMENT:
+            problems.append(
+                f"experiments.{name}: {n} runs in shards of shard_size {config['shard_size']} make {shards} training jobs, "
+                f"more than {MAX_SHARDS_PER_EXPERIMENT}; raise shard_size"
+            )
+        if any(d in config["datasets"] for d in exp["datasets"]):
+            need = job_bytes(exp, config["datasets"], config["shard_size"], config["dtype"])
+            if need > MEMORY_FRACTION * memory:
+                problems.append(
+                    f"experiments.{name}: one training job would need about {_gb(need)} of memory "
+                    f"(its widest, deepest net), more than half of this machine's {_gb(memory)}; "
+                    "use smaller widths, depths, datasets or shard_size"
+                )
+    if total_runs > MAX_RUNS and not one_too_big:
+        problems.append(f"experiments: the study has up to {total_runs} runs, more than {MAX_RUNS}; run it as several studies")
+    elif total_shards > MAX_SHARDS and total_runs <= MAX_RUNS and not one_too_big:
+        problems.append(
+            f"experiments: {total_shards} training jobs (shard_size {config['shard_size']}), "
+            f"more than {MAX_SHARDS}; raise shard_size"
+        )
+    return problems + _course_checks(config)
 
 
 # --- entry points ---------------------------------------------------------------------------
 
 
+MAX_MESSAGE_LINES = 20
+MAX_LINE_CHARS = 300
+
+
 def _fail(lines: list[str], source: str | None) -> ConfigError:
+    """One error for all ``lines``: each starts with ``source``, at most :data:`MAX_MESSAGE_LINES`
+    lines of at most about :data:`MAX_LINE_CHARS` characters (20,000 mistakes give a short message)."""
     prefix = f"{source}: " if source else ""
-    lines = [line for text in lines for line in text.splitlines()]
-    return ConfigError("\n".join(prefix + line for line in dict.fromkeys(lines)))
+    lines = list(dict.fromkeys(line for text in lines for line in text.splitlines()))
+    shown = [line if len(line) <= MAX_LINE_CHARS else line[: MAX_LINE_CHARS - 3] + "..." for line in lines[:MAX_MESSAGE_LINES]]
+    if len(lines) > MAX_MESSAGE_LINES:
+        shown.append(f"... and {len(lines) - MAX_MESSAGE_LINES} more problems")
+    return ConfigError("\n".join(prefix + line for line in shown))
 
 
 def validate(config: Any, schema: dict | None = None, *, source: str | None = None) -> dict:
@@ -326,7 +559,10 @@ def validate(config: Any, schema: dict | None = None, *, source: str | None = No
         raise _fail(["the config is empty; it needs at least 'datasets' and 'experiments'"], source)
     if not isinstance(config, Mapping):
         raise _fail([f"the config must be a mapping of keys to values, not {_describe(config)}"], source)
-    config = _plain(config)
+    try:
+        config = _plain(config)
+    except ConfigError as exc:
+        raise _fail([str(exc)], source) from None
     bad_numbers = _non_finite(config)
     bad_paths = {p for p, _ in bad_numbers}
     validator = _Validator(schema)
@@ -343,12 +579,27 @@ def validate(config: Any, schema: dict | None = None, *, source: str | None = No
 
 
 def _plain(data: Any) -> Any:
-    """Plain dicts and lists (Snakemake hands over OrderedDicts and immutable maps)."""
-    if isinstance(data, Mapping):
-        return {k: _plain(v) for k, v in data.items()}
-    if isinstance(data, (list, tuple)):
-        return [_plain(v) for v in data]
-    return data
+    """Plain dicts and lists (Snakemake hands over OrderedDicts and immutable maps).
+
+    Shared references (what YAML aliases load as) become copies, so at most :data:`MAX_NODES`
+    values are copied, and no deeper than :data:`MAX_DEPTH`: a structure past either is refused.
+    """
+    left = MAX_NODES
+
+    def copy_of(value: Any, depth: int) -> Any:
+        nonlocal left
+        left -= 1
+        if left < 0:
+            raise ConfigError(f"more than {MAX_NODES} values (aliases counted as the copies they stand for)")
+        if depth > MAX_DEPTH:
+            raise ConfigError(f"nested deeper than {MAX_DEPTH} levels")
+        if isinstance(value, Mapping):
+            return {k: copy_of(v, depth + 1) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [copy_of(v, depth + 1) for v in value]
+        return value
+
+    return copy_of(data, 0)
 
 
 def merge(base: dict, update: Mapping) -> dict:
@@ -383,21 +634,70 @@ def load(*paths: Path | str, overrides: Mapping | None = None) -> dict:
     return validate(data, source=" + ".join(sources))
 
 
+_OVERRIDE_KEY = re.compile(r"[a-zA-Z_][\w-]*\w\Z")
+
+
+def parse_overrides(entries: list[str]) -> dict:
+    """``KEY=VALUE`` pairs as Snakemake's ``--config`` reads them, with a one-line :class:`ConfigError`
+    where Snakemake would raise a traceback (a dotted key such as ``datasets.flower.kind``)."""
+    out: dict = {}
+    for entry in entries:
+        key, eq, value = entry.partition("=")
+        if not eq:
+            raise ConfigError(f"--config {_short(entry)}: write KEY=VALUE")
+        if not _OVERRIDE_KEY.match(key):
+            hint = ""
+            if "." in key:
+                head, *rest = key.split(".")
+                nested = value
+                for part in reversed(rest):
+                    nested = f"{{{part}: {nested}}}"
+                hint = f"; write {head}=\"{nested}\" (mappings merge key by key) or put it in a config file"
+            raise ConfigError(
+                f"--config {_short(entry)}: {_short(key)} is not a key --config accepts "
+                f"(a top-level name of letters, digits, _ or -){hint}"
+            )
+        out[key] = _override_value(entry, value)
+    return out
+
+
+def _override_value(entry: str, value: str) -> Any:
+    if value == "":
+        return None
+    for parse in (int, float, {"True": True, "False": False}.__getitem__):
+        try:
+            return parse(value)
+        except (ValueError, KeyError):
+            pass
+    try:
+        return yaml.load(value, Loader=_ValueLoader)
+    except _Refused as exc:
+        raise ConfigError(f"--config {_short(entry)}: refused: {exc.problem}") from None
+    except yaml.YAMLError:
+        return value
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m initstudy.config FILE...``: check config files; exit 1 with one line per problem."""
+    """``python -m initstudy.config FILE... [--config KEY=VALUE...]``: check config files (and the
+    overrides Snakemake's ``--config`` would add); exit 1 with one line per problem."""
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] in ("-h", "--help"):
-        print("usage: python -m initstudy.config CONFIG.yaml [MORE.yaml ...]  (files merge in order, like --configfile)")
+        print(
+            "usage: python -m initstudy.config CONFIG.yaml [MORE.yaml ...] [--config KEY=VALUE ...]"
+            "  (files merge in order, like --configfile)"
+        )
         return 0 if argv else 2
+    cut = argv.index("--config") if "--config" in argv else len(argv)
+    files, entries = argv[:cut], argv[cut + 1 :]
     try:
-        config = load(*argv)
+        config = load(*files, overrides=parse_overrides(entries) if entries else None)
     except ConfigError as exc:
         sys.stderr.write(f"initstudy: invalid config:\n{exc}\n")
         return 1
     from .grid import experiment_runs
 
     n = sum(len(experiment_runs(name, exp)) for name, exp in config["experiments"].items())
-    print(f"{' + '.join(argv)}: ok ({len(config['experiments'])} experiments, {n} runs)")
+    print(f"{' + '.join(files)}{' + --config' if entries else ''}: ok ({len(config['experiments'])} experiments, {n} runs)")
     return 0
 
 

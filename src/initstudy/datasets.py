@@ -6,8 +6,10 @@ with ``X`` of shape ``(n, 2)`` (float64) and ``y`` of shape ``(n,)`` (int8, valu
 table-like dict with columns ``x1, x2, y, split``.
 
 ``flower`` reproduces, bit for bit, the planar dataset of the course's assignment
-(``numpy.random.RandomState(1)``, 2 classes of 200 points). It uses the legacy ``RandomState``
-on purpose: that is what makes it identical to the published figures. All other datasets use
+(``numpy.random.RandomState(1)``, 2 classes of 200 points), and ``make_circles`` the circles of
+the course's *Initialization* assignment (scikit-learn's ``make_circles`` algorithm drawn from the
+legacy generator after ``np.random.seed(seed)``). Both use the legacy ``RandomState`` on purpose:
+that is what makes them identical to the published numbers. All other datasets use
 ``numpy.random.default_rng``.
 """
 
@@ -94,6 +96,28 @@ def spirals(n: int = 400, noise: float = 0.2, seed: int = 0, turns: float = 1.5)
     return X, y
 
 
+def make_circles(n: int = 300, noise: float = 0.05, seed: int = 1, factor: float = 0.8) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's ``make_circles(n, noise=noise, factor=factor)`` after ``np.random.seed(seed)``, numpy only.
+
+    Its algorithm, in its draw order: ``n // 2`` points evenly on the unit circle (class 0), the rest
+    on a circle of radius ``factor`` (class 1), the rows shuffled (``RandomState.shuffle`` of the
+    indices), then Gaussian noise of std ``noise`` added to every coordinate. ``RandomState(seed)``
+    is in the very state ``np.random.seed(seed)`` puts the global generator in.
+    """
+    rs = np.random.RandomState(seed)
+    n_out = n // 2
+    n_in = n - n_out
+    a_out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
+    a_in = np.linspace(0, 2 * np.pi, n_in, endpoint=False)
+    X = np.vstack([np.append(np.cos(a_out), np.cos(a_in) * factor), np.append(np.sin(a_out), np.sin(a_in) * factor)]).T
+    y = np.hstack([np.zeros(n_out, dtype=np.int8), np.ones(n_in, dtype=np.int8)])
+    order = np.arange(n)
+    rs.shuffle(order)
+    X, y = X[order], y[order]
+    X += rs.normal(scale=noise, size=X.shape)
+    return X, y
+
+
 GENERATORS = {
     "flower": flower,
     "moons": moons,
@@ -101,17 +125,31 @@ GENERATORS = {
     "xor": xor,
     "blobs": blobs,
     "spirals": spirals,
+    "make_circles": make_circles,
 }
-"""Registry: dataset kind -> generator(n, noise, seed)."""
+"""Registry: dataset kind -> generator(n, noise, seed); the circle kinds also take ``factor``."""
+
+FACTOR_KINDS = frozenset({"circles", "make_circles"})
+"""Kinds whose generator takes a radius ratio ``factor`` (inner circle / outer circle)."""
 
 
-def make_dataset(kind: str, n_train: int, n_test: int, noise: float, seed: int, test_seed: int) -> dict[str, np.ndarray]:
-    """Train and test split of one dataset kind, as columns ``x1, x2, y, split``."""
+def make_dataset(
+    kind: str, n_train: int, n_test: int, noise: float, seed: int, test_seed: int, factor: float | None = None
+) -> dict[str, np.ndarray]:
+    """Train and test split of one dataset kind, as columns ``x1, x2, y, split``.
+
+    ``factor`` (circle kinds only; None: the generator's default) is the inner circle's radius ratio.
+    """
     if kind not in GENERATORS:
         raise ValueError(f"unknown dataset kind {kind!r}; known: {sorted(GENERATORS)}")
+    options = {}
+    if factor is not None:
+        if kind not in FACTOR_KINDS:
+            raise ValueError(f"dataset kind {kind!r} takes no factor (only {', '.join(sorted(FACTOR_KINDS))} do)")
+        options["factor"] = float(factor)
     gen = GENERATORS[kind]
-    Xtr, ytr = gen(n=n_train, noise=noise, seed=seed)
-    Xte, yte = gen(n=n_test, noise=noise, seed=test_seed)
+    Xtr, ytr = gen(n=n_train, noise=noise, seed=seed, **options)
+    Xte, yte = gen(n=n_test, noise=noise, seed=test_seed, **options)
     X = np.r_[Xtr, Xte]
     return {
         "x1": X[:, 0].astype(np.float64),

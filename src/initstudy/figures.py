@@ -288,11 +288,18 @@ def first_diverged(df: pd.DataFrame, run_key: list[str]) -> pd.DataFrame:
 
 
 def mark_diverged(ax, x, y, label: bool = True) -> bool:
-    """Draw diverged runs (or settings) at ``(x, y)`` with :data:`DIVERGED_MARKER`; True if any."""
+    """Draw diverged runs (or settings) at ``(x, y)`` with :data:`DIVERGED_MARKER`; True if any.
+
+    A run with no finite value (NaN ``y``: not finite at initialisation) is drawn on the bottom edge
+    of the axes, so it is seen, not dropped.
+    """
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if len(x) == 0:
         return False
-    ax.scatter(x, y, label="diverged" if label else None, **DIVERGED_MARKER)
+    ok = ~np.isnan(y)
+    ax.scatter(x[ok], y[ok], label="diverged" if label else None, **DIVERGED_MARKER)
+    if not ok.all():
+        ax.scatter(x[~ok], np.full((~ok).sum(), 0.02), transform=ax.get_xaxis_transform(), clip_on=False, **DIVERGED_MARKER)
     return True
 
 

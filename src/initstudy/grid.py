@@ -4,6 +4,16 @@ A run is one net trained once: a dict of its grid coordinates. Coordinates are c
 two spellings of one run collapse into one: depth 0 has width 0, a zero init has scale 0, a zero
 bias has bias_scale 0, and a deterministic init (a symmetric weight init with a non-random bias)
 keeps only the first seed, since every seed would train the very same net.
+
+Nets. An experiment's nets are its ``widths`` crossed with its ``depths`` (every hidden layer as
+wide), or, when it lists ``layers``, those layouts: ``[10, 5]`` is two hidden layers of 10 and 5
+units. A layout of equal widths is the same run as its width x depth spelling; any other layout
+is recorded with ``width`` = its first layer's units and ``depth`` = its number of layers, and
+carries the whole layout in the run's ``hidden`` key (not a table column).
+
+Seeds. ``seeds`` are the study's own (each run drawn from its own key); ``notebook_seeds`` ``k``
+add runs drawn as the course's notebooks draw them (after ``np.random.seed(k)``), recorded with
+seed ``-k``.
 """
 
 from __future__ import annotations
@@ -36,24 +46,47 @@ def init_pairs(exp: dict) -> list[tuple[str, float]]:
     return pairs
 
 
+def layouts(exp: dict) -> list[list[int]]:
+    """The hidden-layer widths of each net of an experiment: its ``layers``, else widths x depths."""
+    if exp.get("layers"):
+        return [[int(h) for h in layout] for layout in exp["layers"]]
+    return [[int(w)] * int(d) for w, d in itertools.product(exp["widths"], exp["depths"])]
+
+
+def net_coordinates(layout: list[int]) -> tuple[int, int, list[int] | None]:
+    """``(width, depth, hidden)`` of a layout; ``hidden`` only when its widths differ."""
+    if not layout:
+        return 0, 0, None
+    if len(set(layout)) == 1:
+        return layout[0], len(layout), None
+    return layout[0], len(layout), list(layout)
+
+
+def all_seeds(exp: dict) -> list[int]:
+    """The study's seeds, then the notebook seeds ``k`` as ``-k`` (see the module docstring)."""
+    return seed_list(exp["seeds"]) + [-int(k) for k in exp.get("notebook_seeds") or []]
+
+
 def experiment_runs(name: str, exp: dict) -> list[dict]:
     """Every run of one experiment, canonical and without duplicates, in a stable order."""
     seen, runs = set(), []
-    seeds = seed_list(exp["seeds"])
-    for ds, act, width, depth, (init, scale), bias_init, bias_scale, seed, lr in itertools.product(
-        exp["datasets"], exp["activations"], exp["widths"], exp["depths"], init_pairs(exp),
+    seeds = all_seeds(exp)
+    for ds, act, layout, (init, scale), bias_init, bias_scale, seed, lr in itertools.product(
+        exp["datasets"], exp["activations"], layouts(exp), init_pairs(exp),
         exp["bias_inits"], exp["bias_scales"], seeds, exp["lrs"],
     ):  # fmt: skip
-        width = 0 if depth == 0 else int(width)
+        width, depth, hidden = net_coordinates(layout)
         scale = 0.0 if init == "zeros" else float(scale)
         bias_scale = 0.0 if bias_init == "zeros" else float(bias_scale)
         if init in SYMMETRIC_INITS and bias_init != "normal":
             seed = seeds[0]
         run = dict(
-            experiment=name, dataset=ds, activation=act, width=width, depth=int(depth), init=init,
+            experiment=name, dataset=ds, activation=act, width=width, depth=depth, init=init,
             scale=scale, bias_init=bias_init, bias_scale=bias_scale, seed=int(seed), lr=float(lr),
         )  # fmt: skip
-        key = tuple(run.values())
+        if hidden:
+            run["hidden"] = hidden
+        key = tuple(tuple(v) if isinstance(v, list) else v for v in run.values())
         if key not in seen:
             seen.add(key)
             runs.append(run)
@@ -61,8 +94,9 @@ def experiment_runs(name: str, exp: dict) -> list[dict]:
 
 
 def cell_id(run: dict) -> str:
-    """Runs sharing dataset, activation and layer shapes train in one batch: ``flower-tanh-w4-d1``."""
-    return f"{run['dataset']}-{run['activation']}-w{run['width']}-d{run['depth']}"
+    """Runs sharing dataset, activation and layer shapes train in one batch: ``flower-tanh-w4-d1``, ``circles-relu-w10-5-d2``."""
+    width = "-".join(map(str, run["hidden"])) if run.get("hidden") else run["width"]
+    return f"{run['dataset']}-{run['activation']}-w{width}-d{run['depth']}"
 
 
 @dataclass(frozen=True)

@@ -155,26 +155,39 @@ def _bias_text(exp: Mapping) -> str:
     return "; ".join(parts)
 
 
-def _seeds_text(seeds) -> str:
+def _seeds_text(seeds, notebook_seeds=()) -> str:
     values = seed_list(seeds)
     if isinstance(seeds, int) and seeds > 1:
-        return f"{fmt(seeds)} (seeds 0–{seeds - 1})"
-    return f"{len(values)} ({_join(values)})"
+        text = f"{fmt(seeds)} (seeds 0–{seeds - 1})"
+    else:
+        text = f"{len(values)} ({_join(values)})"
+    if notebook_seeds:  # drawn the course notebooks' way (initstudy.train), recorded as seed -k
+        text += f" + the notebook's draw after np.random.seed({_join(notebook_seeds)})"
+    return text
+
+
+def _layout_text(layout) -> str:
+    return "none (logistic regression)" if not layout else "[" + ", ".join(map(str, layout)) + "]"
 
 
 def grid_rows(name: str, exp: Mapping) -> list[tuple[str, str]]:
     """An experiment's grid as (label, value) rows, generated from the config as run."""
-    shallow = all(d == 0 for d in exp["depths"])
-    rows = [
-        ("Datasets", ", ".join(exp["datasets"])),
-        ("Hidden layers (depth)", _join(exp["depths"]) + (" (logistic regression)" if shallow else "")),
-    ]
-    if not shallow:
-        rows += [("Hidden activations", ", ".join(exp["activations"])), ("Units per hidden layer", _join(exp["widths"]))]
+    if exp.get("layers"):  # a width per hidden layer
+        rows = [("Datasets", ", ".join(exp["datasets"])), ("Hidden layers (units each)", "; ".join(map(_layout_text, exp["layers"])))]
+        if any(exp["layers"]):
+            rows.append(("Hidden activations", ", ".join(exp["activations"])))
+    else:
+        shallow = all(d == 0 for d in exp["depths"])
+        rows = [
+            ("Datasets", ", ".join(exp["datasets"])),
+            ("Hidden layers (depth)", _join(exp["depths"]) + (" (logistic regression)" if shallow else "")),
+        ]
+        if not shallow:
+            rows += [("Hidden activations", ", ".join(exp["activations"])), ("Units per hidden layer", _join(exp["widths"]))]
     rows += [
         ("Weight init (scale)", _init_text(exp)),
         ("Bias init", _bias_text(exp)),
-        ("Seeds", _seeds_text(exp["seeds"])),
+        ("Seeds", _seeds_text(exp["seeds"], exp.get("notebook_seeds") or ())),
         ("Learning rates", _join(exp["lrs"])),
         ("Iterations (gradient steps)", fmt(int(exp["iterations"]))),
         ("Runs in the grid", fmt(len(experiment_runs(name, dict(exp))))),
@@ -355,6 +368,7 @@ def report_context(
     figures: Mapping[str, Mapping],
     runs: Mapping[str, Mapping],
     provenance: Mapping,
+    course: Mapping | None = None,
 ) -> dict:
     """The template's whole context.
 
@@ -362,7 +376,8 @@ def report_context(
     ``specs``: :func:`claim_specs` of config/claims.yaml; ``config``: the config as run;
     ``figures``: ``{name: {"name", "src", "caption", "width", "height", "script"}}``;
     ``runs``: per experiment ``{"runs", "diverged"}`` counted in the metrics;
-    ``provenance``: git, packages, machine, benchmarks, config text, generation time.
+    ``provenance``: git, packages, machine, benchmarks, config text, generation time;
+    ``course``: the section "The course's own numbers" (:func:`initstudy.course.report_section`), or None.
     """
     rows = sorted(claims, key=lambda r: claim_sort_key(str(r["claim_id"])))
     ids = [str(r["claim_id"]) for r in rows]
@@ -388,7 +403,7 @@ def report_context(
                 "name": name,
                 "description": exp.get("description", ""),
                 "claims": ", ".join(exp.get("claims", [])),
-                "seeds": _seeds_text(exp["seeds"]),
+                "seeds": _seeds_text(exp["seeds"], exp.get("notebook_seeds") or ()),
                 "trained": runs.get(name),
             }
             for name, exp in config["experiments"].items()
@@ -399,4 +414,5 @@ def report_context(
             "shard_size": fmt(config["shard_size"]),
         },
         "provenance": provenance,
+        "course": course,
     }

@@ -41,6 +41,7 @@ def run_rule(sm: Any, main: Callable[..., Any], *args: Any, **kwargs: Any) -> An
     try:
         return main(*args, **kwargs)
     except expected_errors() as exc:
-        logging.getLogger(sm.rule).error("%s", exc)
+        if len(sm.log):  # without a log file, logging would print the line a second time
+            logging.getLogger(sm.rule).error("%s", exc)
         sys.stderr.write(f"initstudy: {exc}\n")
         raise SystemExit(1) from None

@@ -35,7 +35,7 @@ _PA_TYPES = {
 
 
 class TableError(RuntimeError):
-    """A table that cannot be read, or does not match its declared schema."""
+    """A table that cannot be read or written, or does not match its declared schema."""
 
 
 def table_schema(name: str) -> dict:
@@ -98,17 +98,31 @@ def write_atomic(path: Path | str, write) -> None:
     """Call ``write(tmp_path)`` and rename the result to ``path``; remove the temporary file on failure.
 
     Temporaries of ``path`` left by an earlier, killed writer are removed first (one job at a time
-    writes a given output, so they cannot belong to a live writer).
+    writes a given output, so they cannot belong to a live writer). A full disk or a folder that
+    cannot be written raises a one-line :class:`TableError` naming ``path``; ``path`` itself is then
+    untouched (whatever it held before, or nothing).
     """
-    for stale in stale_temporaries(path):
-        stale.unlink(missing_ok=True)
-    tmp = atomic_path(path)
+    path = Path(path)
+    tmp = None
     try:
+        for stale in stale_temporaries(path):
+            stale.unlink(missing_ok=True)
+        tmp = atomic_path(path)
         write(tmp)
         os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+    except BaseException as exc:
+        if tmp is not None:
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass
+        if isinstance(exc, OSError):
+            reason = exc.strerror or (str(exc).splitlines() or [type(exc).__name__])[0]
+            raise TableError(f"{path}: cannot be written ({reason}); nothing was written. {_WRITE_FIX}") from None
         raise
+
+
+_WRITE_FIX = "Free some disk space or make the folder writable, then rerun snakemake."
 
 
 def write_table(df: pd.DataFrame, path: Path | str, name: str) -> None:

@@ -6,15 +6,25 @@ before it is updated: the forward and backward pass that the update needs also g
 diagnostic (:mod:`initstudy.metrics`).
 
 Divergence. Overflow is silenced (``np.errstate``) and checked at every logged iteration: a run
-whose parameters or loss are no longer finite is put back to its last logged (finite) state,
-frozen (its learning rate set to 0) and flagged ``diverged`` from then on. No NaN or inf reaches a
-metric, no warning is printed, the other runs of the batch go on untouched.
+whose parameters, gradients or loss are no longer finite is put back to its last logged (finite)
+state, frozen (its learning rate set to 0) and flagged ``diverged`` from then on: its rows from
+there on repeat the values of its last row with ``diverged = false`` (the last finite state, at
+that row's iteration). A run that is not finite already at iteration 0 has no finite state to fall
+back on: every metric of it is NaN (its ranks -1) at every logged iteration, beside
+``diverged = true``, never a made-up number such as a loss of 0. Other values are recorded as
+measured (a test pass that overflows gives an infinite test loss). No warning is printed; the other runs of the batch go on untouched.
 
 Randomness. A run's initial weights are drawn from its own key, a stable hash of
 ``(seed, width, depth, layer, role)`` fed to ``numpy.random.SeedSequence``; nothing else is random.
 So a run gives the same numbers in whatever shard or batch it trains, and runs that differ only in
 init scale, init family or learning rate share their underlying draws (common random numbers:
-comparisons between them are paired).
+comparisons between them are paired). A net with a width per hidden layer (``hidden``, e.g.
+``[10, 5]``) puts its layout in place of the width in that hash.
+
+Notebook seeding. A run with a negative seed ``-k`` is drawn as the course's notebooks draw their
+nets: ``np.random.seed(k)``, then ``W1, W2, ...`` in layer order from that one legacy generator
+(``RandomState(k)`` is in that very state; no global state is touched), biases zero. This is how
+the study reproduces the notebooks' printed numbers next to its own per-run seeding.
 """
 
 from __future__ import annotations
@@ -43,38 +53,76 @@ LAYER_COLUMNS = (
 )  # fmt: skip
 
 
-def run_key(seed: int, width: int, depth: int, layer: int, role: str) -> np.random.Generator:
-    """The generator for one run's layer and role (``"W"`` or ``"b"``): keyed by a stable hash."""
+def run_key(seed: int, width, depth: int, layer: int, role: str) -> np.random.Generator:
+    """The generator for one run's layer and role (``"W"`` or ``"b"``): keyed by a stable hash.
+
+    ``width`` is the units per hidden layer, or a layout token (``"10-5"``, see :func:`layout_token`).
+    """
     digest = hashlib.blake2b(f"initstudy|{seed}|{width}|{depth}|{layer}|{role}".encode(), digest_size=16).digest()
     return np.random.default_rng(np.random.SeedSequence(int.from_bytes(digest, "little")))
 
 
-def layer_sizes(n_x: int, width: int, depth: int) -> list[int]:
-    """Unit counts from input to output: depth 0 is logistic regression."""
-    return [n_x] + [width] * depth + [1]
+def hidden_sizes(run: dict) -> list[int]:
+    """Units of each hidden layer of a run: its ``hidden`` layout, else ``width`` repeated ``depth`` times."""
+    return [int(h) for h in run["hidden"]] if run.get("hidden") else [int(run["width"])] * int(run["depth"])
+
+
+def layout_token(width: int, hidden: list[int] | None):
+    """What stands for the layer widths in a run's key: ``width`` (equal widths), or ``"10-5"``."""
+    return "-".join(str(h) for h in hidden) if hidden else width
+
+
+def layer_sizes(n_x: int, width: int, depth: int, hidden: list[int] | None = None) -> list[int]:
+    """Unit counts from input to output: depth 0 is logistic regression; ``hidden`` gives each layer its own width."""
+    return [n_x] + (list(hidden) if hidden else [width] * depth) + [1]
+
+
+def notebook_generator(seed: int) -> np.random.RandomState:
+    """The legacy generator a notebook draws from after ``np.random.seed(-seed)`` (run seeds ``-k``)."""
+    return np.random.RandomState(-seed)
+
+
+def _notebook_draw(run: dict, sizes: list[int]) -> tuple[list[Array], list[Array]]:
+    """One run's weights as the course notebooks draw them: one legacy generator, W1, W2, ... in order, b = 0."""
+    if run["bias_init"] != "zeros":
+        raise ValueError(f"notebook seeding draws biases as zeros, not {run['bias_init']!r}")
+    rs = notebook_generator(run["seed"])
+    W = [INITS[run["init"]](rs, (sizes[l], sizes[l - 1]), run["scale"]) for l in range(1, len(sizes))]
+    return W, [np.zeros(sizes[l]) for l in range(1, len(sizes))]
 
 
 def init_params(runs: list[dict], n_x: int, width: int, depth: int, dtype=np.float64) -> tuple[list[Array], list[Array]]:
-    """Stacked initial weights ``(R, n_l, n_{l-1})`` and biases ``(R, n_l, 1)`` for runs sharing a shape."""
-    sizes = layer_sizes(n_x, width, depth)
-    W, b = [], []
-    for layer in range(1, len(sizes)):
-        shape = (sizes[layer], sizes[layer - 1])
-        W.append(np.stack([INITS[r["init"]](run_key(r["seed"], width, depth, layer, "W"), shape, r["scale"]) for r in runs]).astype(dtype))
-        b.append(
-            np.stack(
-                [BIAS_INITS[r["bias_init"]](run_key(r["seed"], width, depth, layer, "b"), sizes[layer], r["bias_scale"]) for r in runs]
-            )[:, :, None].astype(dtype)
-        )
+    """Stacked initial weights ``(R, n_l, n_{l-1})`` and biases ``(R, n_l, 1)`` for runs sharing a shape.
+
+    A run with a negative seed is drawn the notebooks' way (:func:`_notebook_draw`), every other
+    run from its own keys (:func:`run_key`).
+    """
+    hidden = runs[0].get("hidden")
+    sizes = layer_sizes(n_x, width, depth, hidden)
+    token = layout_token(width, hidden)
+    legacy = {i: _notebook_draw(r, sizes) for i, r in enumerate(runs) if r["seed"] < 0}
+    def weights(i: int, r: dict, layer: int) -> Array:
+        if i in legacy:
+            return legacy[i][0][layer - 1]
+        return INITS[r["init"]](run_key(r["seed"], token, depth, layer, "W"), (sizes[layer], sizes[layer - 1]), r["scale"])
+
+    def biases(i: int, r: dict, layer: int) -> Array:
+        if i in legacy:
+            return legacy[i][1][layer - 1]
+        return BIAS_INITS[r["bias_init"]](run_key(r["seed"], token, depth, layer, "b"), sizes[layer], r["bias_scale"])
+
+    W = [np.stack([weights(i, r, layer) for i, r in enumerate(runs)]).astype(dtype) for layer in range(1, len(sizes))]
+    b = [np.stack([biases(i, r, layer) for i, r in enumerate(runs)])[:, :, None].astype(dtype) for layer in range(1, len(sizes))]
     return W, b
 
 
-def log_iterations(iterations: int, points: int) -> np.ndarray:
-    """0, about ``points`` log-spaced iterations, and the last one (``iterations``)."""
+def log_iterations(iterations: int, points: int, every: int = 0) -> np.ndarray:
+    """0, about ``points`` log-spaced iterations, every multiple of ``every`` (0: none), and the last one."""
     if iterations == 0:
         return np.array([0])
     ts = np.unique(np.round(np.logspace(0, np.log10(iterations), max(points, 1))).astype(np.int64))
-    return np.unique(np.r_[0, ts, iterations])
+    extra = np.arange(every, iterations, every, dtype=np.int64) if every > 0 else np.zeros(0, np.int64)
+    return np.unique(np.r_[0, ts, extra, iterations])
 
 
 @dataclass
@@ -140,6 +188,13 @@ def _finite(arrays: list[Array]) -> Array:
     return ok
 
 
+def _unmeasured(values: Array, runs: Array) -> Array:
+    """``values (..., R)`` with the ``runs`` that have no finite state blanked: NaN, or -1 for a rank."""
+    out = values.astype(np.float64) if values.dtype.kind == "f" else values.copy()
+    out[..., runs] = np.nan if out.dtype.kind == "f" else -1
+    return out
+
+
 def train(
     X: Array,
     y: Array,
@@ -177,6 +232,7 @@ def train(
     runs_log: dict[str, list[Array]] = {k: [] for k in RUN_COLUMNS}
     layers_log: dict[str, list[Array]] = {k: [] for k in LAYER_COLUMNS}
     diverged = np.zeros(R, dtype=bool)
+    unmeasured = np.zeros(R, dtype=bool)  # not finite at iteration 0: nothing true to record
     snapshot = frozen = None  # last logged state; the state diverged runs are held at
     stepper = FastSteps(W, b, X, y, lr.ravel(), activation) if fast and len(W) > 1 else None
     twins = Twin(W, b, X, y, activation, lr.ravel()) if twin else None
@@ -204,6 +260,8 @@ def train(
             if bad.any():
                 if snapshot is not None:
                     _restore(W + b, snapshot, bad)
+                else:
+                    unmeasured |= bad
                 frozen = [p.copy() for p in W + b]
                 diverged |= bad
                 lr[diverged] = 0.0
@@ -214,11 +272,9 @@ def train(
                 run[k] = np.where(diverged, np.nan, v)
             run["diverged"] = diverged.copy()
             for k, v in run.items():
-                keep = k == "diverged" or k in TWIN_COLUMNS
-                v = v if k == "diverged" else np.asarray(v, dtype=np.float64)
-                runs_log[k].append(v if keep else np.nan_to_num(v))
+                runs_log[k].append(_unmeasured(np.asarray(v, dtype=np.float64), unmeasured) if k != "diverged" else v)
             for k, v in layer.items():
-                layers_log[k].append(np.nan_to_num(np.asarray(v, dtype=np.float64)) if v else np.zeros((0, R)))
+                layers_log[k].append(_unmeasured(np.asarray(v), unmeasured) if v else np.zeros((0, R)))
             snapshot = [p.copy() for p in W + b]
             if stepper is not None:
                 stepper.set_params(W, b)
@@ -231,8 +287,8 @@ def train(
 
 
 def run_cell(runs: list[dict], data: dict[str, Array], *, iterations: int, log_points: int, dtype: str = "float64",
-             saturation_threshold: float = 0.1, exact: bool = False) -> tuple[dict, dict, dict]:  # fmt: skip
-    """Train runs that share dataset, activation, width and depth as one batch.
+             saturation_threshold: float = 0.1, exact: bool = False, log_every: int = 0) -> tuple[dict, dict, dict]:  # fmt: skip
+    """Train runs that share dataset, activation and layer widths as one batch.
 
     ``data`` holds the ``x1, x2, y, split`` columns of the dataset. Returns the metrics, layers
     and params tables as column dicts.
@@ -240,8 +296,8 @@ def run_cell(runs: list[dict], data: dict[str, Array], *, iterations: int, log_p
     first = runs[0]
     width, depth, activation = first["width"], first["depth"], first["activation"]
     for r in runs:
-        if (r["width"], r["depth"], r["activation"], r["dataset"]) != (width, depth, activation, first["dataset"]):
-            raise ValueError("all runs of a batch must share dataset, activation, width and depth")
+        if (hidden_sizes(r), r["activation"], r["dataset"]) != (hidden_sizes(first), activation, first["dataset"]):
+            raise ValueError("all runs of a batch must share dataset, activation and layer widths")
     X_all = np.stack([np.asarray(data["x1"], dtype=np.float64), np.asarray(data["x2"], dtype=np.float64)])  # (2, n)
     train_mask = np.asarray(data["split"]) == "train"
     y_all = np.asarray(data["y"], dtype=np.float64)
@@ -250,11 +306,11 @@ def run_cell(runs: list[dict], data: dict[str, Array], *, iterations: int, log_p
     dt = np.dtype(dtype)
     W, b = init_params(runs, X.shape[0], width, depth, dt)
     lr = np.array([r["lr"] for r in runs])
-    log_at = log_iterations(iterations, log_points)
+    log_at = log_iterations(iterations, log_points, log_every)
     # Symmetric inits (and exact=True) take the plain, unit-exact steps; the rest the fast ones.
     # Runs train in cache-sized chunks; which chunk a run lands in does not change its numbers.
     plain = np.array([exact or r["init"] in SYMMETRIC_INITS for r in runs])
-    size = chunk_size(max(width, 1), X.shape[1], dt)
+    size = chunk_size(max(hidden_sizes(first), default=1), X.shape[1], dt)
     hist = History(iterations=np.asarray(log_at))
     for path in (True, False):
         idx = np.flatnonzero(plain == path)

@@ -67,3 +67,10 @@ def dataset_setting(key):
 def shard_outputs(kind):
     """Every shard's metrics or layers file."""
     return [f"results/train/{name}.{kind}.parquet" for name in SHARDS]
+
+
+def course_layouts(experiments):
+    """The hidden widths of every net of the given experiments: ``{experiment: [[10, 5], ...]}``."""
+    from initstudy.grid import layouts
+
+    return {name: layouts(config["experiments"][name]) for name in experiments}

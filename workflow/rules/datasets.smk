@@ -12,6 +12,7 @@ rule make_dataset:
         noise=dataset_setting("noise"),
         seed=dataset_setting("seed"),
         test_seed=dataset_setting("test_seed"),
+        factor=dataset_setting("factor"),
     conda:
         CONDA_ENV
     script:

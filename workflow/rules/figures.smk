@@ -508,4 +508,26 @@ rule plot_init_families:
         "../scripts/plot_init_families.py"
 
 
+rule plot_course:
+    localrule: True
+    input:
+        course=rules.compare_course.output.course,
+        seeds=rules.compare_course.output.seeds,
+    output:
+        report(
+            "results/figures/course.png",
+            caption="../report/captions/course.rst",
+            category=figure_category("course"),
+            labels=figure_labels("course"),
+        ),
+    log:
+        "logs/figures/course.log",
+    benchmark:
+        "results/benchmarks/plot_course.tsv"
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/plot_course.py"
+
+
 FINAL_TARGETS.extend(f"results/figures/{name}.png" for name in FIGURES)

@@ -3,10 +3,11 @@
 #   snakemake --cores all report     figures and report from existing results (never retrains)
 #
 # The report shows every figure that config/claims.yaml lists under a claim's `figures`, plus
-# `datasets` (Methods). The template and the captions are inputs, so editing them re-renders.
+# `datasets` (Methods) and `course` (the course's own numbers). The template and the captions are
+# inputs, so editing them re-renders.
 from initstudy.report import figure_names
 
-REPORT_FIGURES = figure_names(CLAIMS["claims"])
+REPORT_FIGURES = figure_names(CLAIMS["claims"], extra=("datasets", "course"))
 
 
 localrules:
@@ -21,6 +22,7 @@ rule render_report:
         claims_spec=CLAIMS_FILE,
         config="results/config.yaml",
         metrics="results/metrics.parquet",
+        course=rules.compare_course.output.course,
         template="workflow/report/template.html.j2",
         figures=expand("results/figures/{name}.png", name=REPORT_FIGURES),
         captions=expand("workflow/report/captions/{name}.rst", name=REPORT_FIGURES),

@@ -14,6 +14,7 @@ rule train_shard:
         runs=shard_runs,
         iterations=experiment_setting("iterations"),
         log_points=experiment_setting("log_points"),
+        log_every=experiment_setting("log_every"),
         exact=experiment_setting("exact"),
         dtype=config["dtype"],
         saturation_threshold=config["saturation_threshold"],

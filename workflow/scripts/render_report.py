@@ -271,6 +271,7 @@ def main(
     *,
     benchmarks_dir: str,
     repo: str = ".",
+    course: str | None = None,
 ) -> None:
     table = read_table(claims)
     missing = [c for c in R.CLAIM_COLUMNS if c not in table.columns]
@@ -280,6 +281,12 @@ def main(
     config_text = Path(config).read_text()
     cfg = yaml.safe_load(config_text)
     figs = load_figures(list(figures), list(captions), cfg)
+    section = None
+    if course is not None:  # the section "The course's own numbers" (results/course.parquet)
+        from initstudy.course import report_section
+
+        records = read_table(course, name="course").to_dict("records")
+        section = report_section(records, cfg.get("course") or {}, cfg, figs.get("course")) if records else None
     context = R.report_context(
         table.to_dict("records"),
         specs,
@@ -287,6 +294,7 @@ def main(
         figures=figs,
         runs=runs_per_experiment(metrics),
         provenance=provenance(config_text, benchmarks_dir, repo),
+        course=section,
     )
     html = render(template, context)
     write_atomic(output, lambda tmp: tmp.write_text(html, encoding="utf-8"))
@@ -308,4 +316,5 @@ if "snakemake" in globals():
         list(i.captions),
         sm.output[0],
         benchmarks_dir=sm.params.benchmarks_dir,
+        course=i.course,
     )

@@ -30,5 +30,5 @@ if "snakemake" in globals():
     sm = snakemake  # noqa: F821
     p = sm.params
     run_rule(sm, main, dict(sm.input.items()), sm.output.metrics, sm.output.layers, sm.output.params, runs=list(p.runs), threads=sm.threads,
-         iterations=p.iterations, log_points=p.log_points, dtype=p.dtype, saturation_threshold=p.saturation_threshold,
+         iterations=p.iterations, log_points=p.log_points, log_every=p.log_every, dtype=p.dtype, saturation_threshold=p.saturation_threshold,
          exact=p.exact)  # fmt: skip

@@ -87,6 +87,18 @@ def _undecided(record: dict, statistic: str, note: str) -> dict:
     }
 
 
+def measured_only(data: Data, experiments: list[str]) -> tuple[Data, int]:
+    """``data`` without the runs that were not finite at initialisation (NaN metrics, ranks -1: see
+    workflow/schemas/metrics.schema.yaml), and how many of them belong to ``experiments``."""
+    m, lay = data.metrics, data.layers
+    nan = m["loss"].isna() if len(m) else pd.Series(False, index=m.index)
+    if not nan.any():
+        return data, 0
+    n = int((nan & (m["iteration"] == 0) & m["experiment"].isin(experiments)).sum())
+    kept = lay[lay["rank_w"] >= 0] if "rank_w" in lay else lay
+    return Data(metrics=m[~nan], layers=kept, linear=data.linear), n
+
+
 def judge(claim_id: str, spec: dict, data: Data) -> tuple[dict, pd.DataFrame]:
     """One row of results/claims.parquet for one claim, and the measures its checks were computed from."""
     rule = {**spec["rule"], "experiment": spec["experiment"]}
@@ -94,6 +106,11 @@ def judge(claim_id: str, spec: dict, data: Data) -> tuple[dict, pd.DataFrame]:
     exps = claim_experiments(spec)
     have = set(data.metrics["experiment"]) | set(data.layers["experiment"])
     missing = [e for e in exps if e not in have]
+    data, unmeasured = measured_only(data, exps)
+    unmeasured_note = (
+        f" {unmeasured} run(s) were not finite at initialisation (no measurable state: NaN in the tables) and are left out."
+        if unmeasured else ""
+    )  # fmt: skip
     empty = pd.DataFrame(columns=list(MEASURE_COLUMNS))
     if len(missing) == len(exps):
         names = ", ".join(repr(e) for e in missing)
@@ -105,7 +122,7 @@ def judge(claim_id: str, spec: dict, data: Data) -> tuple[dict, pd.DataFrame]:
             raise Insufficient(f"experiment {missing[0]!r} is not in this study's config")
         out = EVALUATORS[claim_id](data, rule)
     except Insufficient as exc:
-        return _undecided(record, "", f"Not decided: {exc}."), empty
+        return _undecided(record, "", f"Not decided: {exc}.{unmeasured_note}"), empty
     verdict = combine(out.checks)
     # the reported number is the check that decided: the first one whose verdict is the claim's
     main = next((t for t in out.checks if t.verdict == verdict), out.checks[0])
@@ -121,6 +138,7 @@ def judge(claim_id: str, spec: dict, data: Data) -> tuple[dict, pd.DataFrame]:
             note += " What would decide it: " + "; ".join(needs) + "."
     if missing:
         note += f" Experiment(s) {missing} not in this study."
+    note += unmeasured_note
     details = {"checks": {t.name: t.summary() for t in out.checks}, **out.details}
     row = {
         **record,
