@@ -39,14 +39,13 @@ test-fast: $(STAMP)
 test-cluster: $(STAMP)
 	INITSTUDY_CLUSTER=1 $(BIN)/python -m pytest -q -m cluster tests/cluster
 
-# Speed benchmarks side by side (naive loop, our engine, JAX jit+vmap): see benchmarks/README.md.
+# Speed benchmarks side by side (naive loop, our engine on both backends, bare JAX jit+vmap): see benchmarks/README.md.
 # The two OpenBLAS variables some machines set would pick a slower kernel: unset for this command.
 bench: $(STAMP)
-	$(BIN)/pip install --quiet -e '.[bench]'
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/snakemake --lint
 
 clean:
-	rm -rf results logs report .snakemake
+	rm -rf results logs report .snakemake .cache

@@ -33,35 +33,49 @@ def available() -> tuple[bool, str]:
     return True, ""
 
 
-def train_engine(X, y, params, lr, n_iter, steps, dtype=np.float64, **options):
+def train_engine(X, y, params, lr, n_iter, steps, dtype=np.float64, backend="numpy", timings=None, **options):
     """Train with ``initstudy.train.train`` (API of src/initstudy/train.py as of this writing).
 
     The engine takes ``X (n_x, m)``, ``y (m,)``, a test set (the training set is passed again:
     its test metrics cost one extra forward pass per log step, as a test set of that size would),
-    ``W[l] (R, n_l, n_{l-1})`` and ``b[l] (R, n_l, 1)`` updated in place, ``lr (R,)``, and returns
-    a History whose ``run["loss"]`` and ``run["train_acc"]`` are ``(T_log, R)``.
-    ``options`` go to the engine as keyword arguments (e.g. ``exact=True``).
+    ``W[l] (R, n_l, n_{l-1})`` and ``b[l] (R, n_l, 1)`` updated in place, ``lr (R,)``, the
+    ``backend`` of the steps between log steps (``"numpy"`` or ``"jax"``), and returns a History
+    whose ``run["loss"]`` and ``run["train_acc"]`` are ``(T_log, R)``. ``options`` go to the
+    engine as keyword arguments (e.g. ``exact=True``). With ``backend="jax"`` the one executable
+    the run needs (its chunk shape is fixed) is compiled first and timed apart, as jax_ref does:
+    ``timings`` (a dict) receives ``compile_s`` and ``train_s``.
     """
-    from initstudy.train import History, chunk_size, train
+    import time
+
+    from initstudy.backends import make_steps
+    from initstudy.train import History, train
 
     dtype = np.dtype(dtype)
     W = [np.array(W_, dtype=dtype, order="C", copy=True) for W_, _ in params]
     b = [np.array(b_, dtype=dtype, order="C", copy=True)[:, :, None] for _, b_ in params]
     R = W[0].shape[0]
     yf = y.astype(np.float64)
-    # As in the pipeline (initstudy.train.run_cell): nets whose units start equal take the plain,
-    # unit-exact steps, every other net the fast hot loop.
+    t0 = time.perf_counter()
+    if backend == "jax":
+        make_steps("jax", X.astype(dtype), yf.astype(dtype), "tanh")([w[:1] for w in W], [v[:1] for v in b], np.zeros(1), 1)
+    t1 = time.perf_counter()
+    # As in the pipeline (initstudy.train.run_cell): nets whose units start equal take the exact
+    # numpy steps, every other net the chosen backend, all in one call (the engine chunks itself).
     symmetric = np.all([np.ptp(w, axis=1).max(axis=-1) == 0 for w in W[:-1]], axis=0) if len(W) > 1 else np.ones(R, bool)
     loss = np.zeros((R, len(steps)))
     acc = np.zeros((R, len(steps)))
-    size = chunk_size(max(w.shape[1] for w in W), X.shape[1], dtype)  # cache-sized chunks, as run_cell does
-    for plain, lo in [(p, lo) for p in (True, False) for lo in range(0, int((symmetric == p).sum()), size)]:
-        sel = np.flatnonzero(symmetric == plain)[lo : lo + size]
+    for plain in (True, False):
+        sel = np.flatnonzero(symmetric == plain)
+        if not len(sel):
+            continue
         hist: History = train(X, yf, X, yf, [w[sel] for w in W], [v[sel] for v in b], activation="tanh", lr=np.full(len(sel), lr),
-                              iterations=int(n_iter), log_at=np.asarray(steps), **{"fast": not plain, **options})  # fmt: skip
+                              iterations=int(n_iter), log_at=np.asarray(steps), backend="numpy" if plain else backend, **options)  # fmt: skip
         got = np.asarray(hist.iterations)
         if not np.array_equal(got, np.asarray(steps)):
             raise RuntimeError(f"engine logged at {got.tolist()}, asked for {list(steps)}")
         loss[sel] = np.asarray(hist.run["loss"]).T
         acc[sel] = np.asarray(hist.run["train_acc"]).T
+    if timings is not None and backend == "jax":
+        timings["compile_s"] = t1 - t0
+        timings["train_s"] = time.perf_counter() - t1
     return loss, acc

@@ -66,7 +66,7 @@ def floor_time(X, y, params, n_iter, dtype, chunk, reps):
 
 def main(argv=None):
     ap = argparse.ArgumentParser()
-    ap.add_argument("--impl", required=True, choices=["naive", "simple", "fast", "jax", "engine", "floor"])
+    ap.add_argument("--impl", required=True, choices=["naive", "simple", "fast", "jax", "engine", "engine_jax", "floor"])
     ap.add_argument("--case", default="reference", choices=sorted(common.CASES))
     ap.add_argument("--dtype", default="float64", choices=["float64", "float32"])
     ap.add_argument("--n-iter", type=int, default=None, help="iterations (default: the case's)")
@@ -115,7 +115,7 @@ def main(argv=None):
 
         rec.update(grad=a.grad, chunk=a.chunk, jax=jax.__version__, jax_devices=[str(d) for d in jax.devices()])
         loss, acc = jax_ref.train_jax(X, y, params, case.lr, case.n_iter, steps, dtype, chunk=a.chunk, grad=a.grad, timings=timings)
-    elif a.impl == "engine":
+    elif a.impl in ("engine", "engine_jax"):
         import engine_adapter
 
         ok, why = engine_adapter.available()
@@ -123,7 +123,13 @@ def main(argv=None):
             rec.update(error=f"engine not available: {why}")
             print(json.dumps(rec))
             return 0
-        loss, acc = engine_adapter.train_engine(X, y, params, case.lr, case.n_iter, steps, dtype)
+        backend = "jax" if a.impl == "engine_jax" else "numpy"
+        rec.update(backend=backend)
+        if backend == "jax":
+            import jax
+
+            rec.update(jax=jax.__version__, jax_devices=[str(d) for d in jax.devices()])
+        loss, acc = engine_adapter.train_engine(X, y, params, case.lr, case.n_iter, steps, dtype, backend=backend, timings=timings)
     else:  # floor
         ch = a.chunk or (64 if dtype == np.float32 else 32)
         rec.update(floor=floor_time(X, y, params, case.n_iter, dtype, ch, a.floor_reps), floor_reps=a.floor_reps, chunk=ch)

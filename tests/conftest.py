@@ -55,6 +55,7 @@ def snakemake(
 ) -> subprocess.CompletedProcess:
     """Run snakemake in ``workdir`` on the copy's own code; stdout and stderr together in ``.stdout``."""
     e = {k: v for k, v in os.environ.items() if not k.startswith("SNAKEMAKE_")}
+    e.setdefault("INITSTUDY_JAX_CACHE", str(ROOT / ".cache" / "jax"))  # shared by every copy: compile once per shape
     e.update(PYTHONPATH=str(workdir / "src"), **(env or {}))
     proc = subprocess.run(
         [*SNAKEMAKE, *args],

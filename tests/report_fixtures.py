@@ -157,9 +157,11 @@ def write_metrics(config: dict, path: Path) -> None:
                     "iteration": exp["iterations"],
                     "iterations": exp["iterations"],
                     "diverged": k == 0 and name == "scale",
+                    "trained_on": "numpy" if k % 2 else "jax 0.10.2 cpu",
                 }
             )
-            rows.append({"experiment": name, "iteration": 0, "iterations": exp["iterations"], "diverged": False})
+            rows.append({"experiment": name, "iteration": 0, "iterations": exp["iterations"], "diverged": False,
+                         "trained_on": "numpy" if k % 2 else "jax 0.10.2 cpu"})  # fmt: skip
     pq.write_table(pa.Table.from_pylist(rows), path)
 
 
@@ -224,7 +226,7 @@ def make_inputs(root: Path, *, rows: list[dict] | None = None, specs: dict | Non
 
 # ---------------------------------------------------------------- the quick study, run once per session
 
-IGNORED_AT_TOP = {".git", ".venv", ".snakemake", "results", "logs", "report", ".pytest_cache", ".ruff_cache"}
+IGNORED_AT_TOP = {".git", ".venv", ".snakemake", "results", "logs", "report", ".pytest_cache", ".ruff_cache", ".cache"}
 
 
 def copy_repo(dest: Path) -> Path:
@@ -240,7 +242,8 @@ def copy_repo(dest: Path) -> Path:
 
 def snakemake(root: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
     """Run Snakemake (this interpreter's) in ``root`` on config/quick.yaml, with ``root``'s own src first on the path."""
-    env = {**os.environ, "PYTHONPATH": str(root / "src")}
+    # one JAX compilation cache for every copy (a cached executable gives the same bits as a compile)
+    env = {"INITSTUDY_JAX_CACHE": str(REPO / ".cache" / "jax"), **os.environ, "PYTHONPATH": str(root / "src")}
     cmd = [sys.executable, "-m", "snakemake", *args, "--configfile", "config/quick.yaml"]
     return subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 

@@ -162,20 +162,21 @@ def test_log_iterations():
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
 @pytest.mark.parametrize("depth", [1, 2, 3])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_fast_steps_take_the_plain_steps(flower_data, activation, depth, dtype):
-    """The fast hot loop and the plain passes of mlp.py train the same nets (up to rounding)."""
+def test_jax_steps_take_the_numpy_steps(flower_data, activation, depth, dtype):
+    """The JAX backend and the plain passes of mlp.py train the same nets (up to rounding)."""
+    pytest.importorskip("jax")
     X = np.stack([flower_data["x1"], flower_data["x2"]])[:, :300]
     y = flower_data["y"][:300].astype(float)
     runs = [{**r, "depth": depth, "width": 5, "scale": 0.3} for r in _runs()]
     out = {}
-    for fast in (False, True):
+    for backend in ("numpy", "jax"):
         W, b = init_params(runs, 2, 5, depth, np.dtype(dtype))
         hist = train(X, y, X, y, W, b, activation=activation, lr=np.linspace(0.1, 0.5, len(runs)), iterations=60,
-                     log_at=log_iterations(60, 4), fast=fast)  # fmt: skip
-        out[fast] = (hist, W, b)
+                     log_at=log_iterations(60, 4), backend=backend)  # fmt: skip
+        out[backend] = (hist, W, b)
     tol = 1e-9 if dtype == "float64" else 2e-3
-    np.testing.assert_allclose(out[True][0].run["loss"], out[False][0].run["loss"], rtol=tol)
-    for a, b_ in zip(out[True][1] + out[True][2], out[False][1] + out[False][2]):
+    np.testing.assert_allclose(out["jax"][0].run["loss"], out["numpy"][0].run["loss"], rtol=tol)
+    for a, b_ in zip(out["jax"][1] + out["jax"][2], out["numpy"][1] + out["numpy"][2]):
         np.testing.assert_allclose(a, b_, rtol=tol * 10, atol=tol)
 
 

@@ -347,8 +347,19 @@ def test_real_template_needs_every_key(tmp_path, quick_config):
     with pytest.raises(jinja2.UndefinedError, match="machine"):
         render_report.render(F.TEMPLATE, ctx)
     ctx["provenance"]["machine"] = render_report.machine_info()
+    with pytest.raises(jinja2.UndefinedError, match="backend"):
+        render_report.render(F.TEMPLATE, ctx)
+    ctx["provenance"].update(backend="auto", trained_on=[{"name": "jax 0.10.2 gpu (NVIDIA H200)", "runs": "1,000"}])
     html = render_report.render(F.TEMPLATE, ctx)
     assert "code version unknown (not a git repository)" in html
+    assert "the steps ran on jax 0.10.2 gpu (NVIDIA H200) (1,000 runs)" in html
+
+
+def test_provenance_counts_runs_by_what_trained_them(tmp_path):
+    path = tmp_path / "metrics.parquet"
+    F.write_metrics(F.cfg.load(F.REPO / "config" / "quick.yaml"), path)
+    got = {t["name"]: t["runs"] for t in render_report.trained_on(path)}
+    assert set(got) == {"numpy", "jax 0.10.2 cpu"}
 
 
 def test_render_script_follows_the_rule_conventions():

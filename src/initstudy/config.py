@@ -429,6 +429,13 @@ def _course_checks(config: dict) -> list[str]:
     return problems
 
 
+def net_extent(exp: dict) -> tuple[int, int]:
+    """The widest hidden layer and the deepest net of an experiment (``layers`` or ``widths`` x ``depths``)."""
+    if exp.get("layers"):
+        return max((max(l) if l else 0) for l in exp["layers"]), max(len(l) for l in exp["layers"])
+    return max(exp["widths"]), max(exp["depths"])
+
+
 def job_bytes(exp: dict, datasets: dict, shard_size: int, dtype: str) -> int:
     """About the peak memory of the largest training job of ``exp`` (its widest, deepest cell).
 
@@ -438,10 +445,7 @@ def job_bytes(exp: dict, datasets: dict, shard_size: int, dtype: str) -> int:
     final weights (3 copies of ``width x width`` per layer, in float64) for the params table.
     """
     item = 4 if dtype == "float32" else 8
-    if exp.get("layers"):  # nets of a width per layer: the widest layer, the deepest net
-        width, depth = max((max(l) if l else 0) for l in exp["layers"]), max(len(l) for l in exp["layers"])
-    else:
-        width, depth = max(exp["widths"]), max(exp["depths"])
+    width, depth = net_extent(exp)
     points = max(max(datasets[d]["n_train"], datasets[d]["n_test"]) for d in exp["datasets"] if d in datasets)
     layer = (width if depth else 1) * (depth or 1)
     chunk = 4 * item * layer * (6 * points + 3 * max(width, 1))
@@ -517,8 +521,8 @@ def _cross_checks(config: dict) -> list[str]:
             need = job_bytes(exp, config["datasets"], config["shard_size"], config["dtype"])
             if need > MEMORY_FRACTION * memory:
                 problems.append(
-                    f"experiments.{name}: one training job would need about {_gb(need)} of memory "
-                    f"(its widest, deepest net), more than half of this machine's {_gb(memory)}; "
+                    f"experiments.{name}: one training job would need about {_gb(need)} of memory (width {net_extent(exp)[0]}, "
+                    f"depth {net_extent(exp)[1]}), more than half of this machine's {_gb(memory)}; "
                     "use smaller widths, depths, datasets or shard_size"
                 )
     if total_runs > MAX_RUNS and not one_too_big:

@@ -30,23 +30,27 @@ Array = np.ndarray
 
 @dataclass(frozen=True)
 class Activation:
-    """``g(z)``, its derivative ``dg(z, a)`` (given ``a = g(z)``) and ``max g'`` (for saturation)."""
+    """``g(z)``, its derivative ``dg(z, a)`` (given ``a = g(z)``) and ``max g'`` (for saturation).
 
-    g: Callable[[Array], Array]
-    dg: Callable[[Array, Array], Array]
+    ``g`` and ``dg`` take the array namespace as ``xp`` (``numpy`` by default, ``jax.numpy`` in
+    the JAX backend), so this one registry serves every backend.
+    """
+
+    g: Callable[..., Array]
+    dg: Callable[..., Array]
     dg_max: float
 
 
-def _sigmoid(z: Array) -> Array:
+def _sigmoid(z: Array, xp=np) -> Array:
     # 0.5 * (1 + tanh(z / 2)) equals 1 / (1 + exp(-z)) and never overflows
-    return 0.5 + 0.5 * np.tanh(0.5 * z)
+    return 0.5 + 0.5 * xp.tanh(0.5 * z)
 
 
 ACTIVATIONS: dict[str, Activation] = {
-    "tanh": Activation(np.tanh, lambda z, a: 1.0 - a * a, 1.0),
-    "sigmoid": Activation(_sigmoid, lambda z, a: a * (1.0 - a), 0.25),
-    "relu": Activation(lambda z: np.maximum(z, 0.0), lambda z, a: (z > 0).astype(z.dtype), 1.0),
-    "linear": Activation(lambda z: z.copy(), lambda z, a: np.ones_like(z), 1.0),
+    "tanh": Activation(lambda z, xp=np: xp.tanh(z), lambda z, a, xp=np: 1.0 - a * a, 1.0),
+    "sigmoid": Activation(_sigmoid, lambda z, a, xp=np: a * (1.0 - a), 0.25),
+    "relu": Activation(lambda z, xp=np: xp.maximum(z, 0.0), lambda z, a, xp=np: (z > 0).astype(z.dtype), 1.0),
+    "linear": Activation(lambda z, xp=np: xp.array(z, copy=True), lambda z, a, xp=np: xp.ones_like(z), 1.0),
 }
 """Registry: hidden activation name -> :class:`Activation`."""
 

@@ -30,13 +30,16 @@ the study reproduces the notebooks' printed numbers next to its own per-run seed
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import metrics as M
 from .inits import BIAS_INITS, INITS, SYMMETRIC_INITS
-from .fast import FastSteps
+from .backends import describe, make_steps
+from .backends.numpy_backend import chunk_size
 from .mlp import ACTIVATIONS, bce_from_logits, forward, forward_backward, sigmoid
 from .twin import TWIN_COLUMNS, Twin
 
@@ -175,12 +178,6 @@ def measure(W, b, P, X, y, Xt, yt, act, thr: float, exact: bool) -> tuple[dict[s
     return run, layer
 
 
-def _restore(params: list[Array], saved: list[Array], which: Array) -> None:
-    """Put the runs ``which`` of every parameter array back to their ``saved`` values."""
-    for cur, old in zip(params, saved):
-        cur[which] = old[which]
-
-
 def _finite(arrays: list[Array]) -> Array:
     ok = np.ones(len(arrays[0]), dtype=bool)
     for a in arrays:
@@ -193,6 +190,31 @@ def _unmeasured(values: Array, runs: Array) -> Array:
     out = values.astype(np.float64) if values.dtype.kind == "f" else values.copy()
     out[..., runs] = np.nan if out.dtype.kind == "f" else -1
     return out
+
+
+class _Divergence:
+    """Which runs diverged, the state they are frozen at, and the last logged state of every run."""
+
+    def __init__(self, params: list[Array]):
+        self.diverged = np.zeros(len(params[0]), dtype=bool)
+        self.frozen = [p.copy() for p in params]  # meaningful only where diverged
+        self.snapshot: list[Array] | None = None  # last logged state
+        self.unmeasured = np.zeros(len(params[0]), dtype=bool)  # not finite at iteration 0: nothing true to record
+
+    def hold(self, params: list[Array]) -> None:
+        """Put diverged runs back to their frozen state (lr 0 times a non-finite gradient is NaN)."""
+        if self.diverged.any():
+            for cur, old in zip(params, self.frozen):
+                cur[self.diverged] = old[self.diverged]
+
+    def freeze(self, params: list[Array], bad: Array) -> None:
+        """Runs ``bad`` (a mask over all runs) go back to their last logged state and stay there."""
+        if self.snapshot is None:
+            self.unmeasured |= bad
+        for cur, snap, frozen in zip(params, self.snapshot or params, self.frozen):
+            cur[bad] = snap[bad]
+            frozen[bad] = cur[bad]
+        self.diverged |= bad
 
 
 def train(
@@ -209,85 +231,112 @@ def train(
     log_at: Array,
     saturation_threshold: float = 0.1,
     exact: bool = False,
-    fast: bool = False,
+    backend: str = "numpy",
+    progress: Progress | None = None,
     twin: bool = False,
 ) -> History:
     """Train ``R`` nets (stacked ``W``, ``b``) by full-batch gradient descent and log diagnostics.
 
     ``X (n_x, m)``, ``y (m,)``; ``lr (R,)``; ``log_at`` sorted iterations in ``[0, iterations]``.
-    ``W`` and ``b`` are updated in place. Every logged state is measured with the plain passes
-    of :mod:`initstudy.mlp`; the steps between two logged iterations use them too, or, with
-    ``fast=True`` (nets with a hidden layer), :class:`initstudy.fast.FastSteps`. With ``twin=True``,
-    runs that start symmetric with one hidden layer are compared with their width-1 twin
-    (:class:`initstudy.twin.Twin`) at every logged iteration; the twin columns are NaN otherwise.
+    ``W`` and ``b`` are updated in place. The steps between two logged iterations run on
+    ``backend`` (:mod:`initstudy.backends`; ``exact=True`` forces the unit-exact numpy passes);
+    every logged state is measured here, in numpy, in cache-sized slices of runs. With ``twin=True``
+    (the unit-exact path), runs that start symmetric with one hidden layer are compared with their
+    width-1 twin (:class:`initstudy.twin.Twin`) at every logged iteration; the twin columns are NaN otherwise.
     """
     act = ACTIVATIONS[activation]
     dtype = W[0].dtype
     X, Xt = X.astype(dtype), X_test.astype(dtype)
     y, yt = y.astype(dtype), y_test.astype(dtype)
-    R = len(W[0])
-    lr = np.asarray(lr, dtype=dtype).reshape(R, 1, 1).copy()
+    R, L = len(W[0]), len(W)
+    lr = np.asarray(lr, dtype=dtype).reshape(R).copy()
     log_list = sorted(set(int(t) for t in log_at) | {0})
     hist = History(iterations=np.asarray(log_list))
     runs_log: dict[str, list[Array]] = {k: [] for k in RUN_COLUMNS}
     layers_log: dict[str, list[Array]] = {k: [] for k in LAYER_COLUMNS}
-    diverged = np.zeros(R, dtype=bool)
-    unmeasured = np.zeros(R, dtype=bool)  # not finite at iteration 0: nothing true to record
-    snapshot = frozen = None  # last logged state; the state diverged runs are held at
-    stepper = FastSteps(W, b, X, y, lr.ravel(), activation) if fast and len(W) > 1 else None
-    twins = Twin(W, b, X, y, activation, lr.ravel()) if twin else None
+    steps = make_steps(backend, X, y, activation, exact=exact)
+    div = _Divergence(W + b)
+    twins = Twin(W, b, X, y, activation, lr) if twin else None  # L05: width-1 twins of symmetric starts (numpy)
+    size = chunk_size(max(w.shape[1] for w in W), X.shape[1], dtype)
     done = 0
     with np.errstate(all="ignore"):
         for t in log_list:
-            if stepper is not None:
-                stepper.run(t - done)
-                for cur, new in zip(W + b, sum(stepper.get_params(), [])):
-                    cur[...] = new
-            else:
-                for _ in range(t - done):
-                    P = forward_backward(W, b, X, y, act, exact)
-                    for Wl, bl, dW, db in zip(W, b, P.dW, P.db):
-                        Wl -= lr * dW
-                        bl -= lr * db
-            if twins is not None:
-                twins.advance(t - done)
-            done = t
-            if diverged.any():  # lr 0 times a non-finite gradient is NaN: put frozen runs back
-                _restore(W + b, frozen, diverged)
-            P = forward_backward(W, b, X, y, act, exact)
-            loss = bce_from_logits(P.Z[-1], y)
-            bad = ~(_finite(W + b + P.dW + P.db) & np.isfinite(loss)) & ~diverged
-            if bad.any():
-                if snapshot is not None:
-                    _restore(W + b, snapshot, bad)
+            if t > done:
+                W_new, b_new = steps(W, b, np.where(div.diverged, 0.0, lr).astype(dtype), t - done)
+                if twins is not None:
+                    twins.set_lr(np.where(div.diverged, 0.0, lr))
+                    twins.advance(t - done)
+                for cur, new in zip(W + b, W_new + b_new):
+                    if new is not cur:
+                        cur[...] = new
+                done = t
+            div.hold(W + b)
+            run_parts, layer_parts = [], []
+            for lo in range(0, R, size):
+                run, layer = _log_slice(W, b, slice(lo, lo + size), div, X, y, Xt, yt, act, saturation_threshold, exact)
+                run_parts.append(run)
+                layer_parts.append(layer)
+            tw = twins.compare(W, b, forward(W, b, X, act, True)[0][-1]) if twins is not None else {}
+            for k in RUN_COLUMNS:
+                if k in TWIN_COLUMNS:  # NaN: no twin, or a diverged run
+                    v = np.where(div.diverged, np.nan, tw.get(k, np.full(R, np.nan)))
+                    runs_log[k].append(_unmeasured(np.asarray(v, dtype=np.float64), div.unmeasured))
                 else:
-                    unmeasured |= bad
-                frozen = [p.copy() for p in W + b]
-                diverged |= bad
-                lr[diverged] = 0.0
-                P = forward_backward(W, b, X, y, act, exact)
-            run, layer = measure(W, b, P, X, y, Xt, yt, act, saturation_threshold, exact)
-            twin_cols = twins.compare(W, b, P.Z[-1]) if twins is not None else {k: np.full(R, np.nan) for k in TWIN_COLUMNS}
-            for k, v in twin_cols.items():  # NaN: no twin (or a diverged run)
-                run[k] = np.where(diverged, np.nan, v)
-            run["diverged"] = diverged.copy()
-            for k, v in run.items():
-                runs_log[k].append(_unmeasured(np.asarray(v, dtype=np.float64), unmeasured) if k != "diverged" else v)
-            for k, v in layer.items():
-                layers_log[k].append(_unmeasured(np.asarray(v), unmeasured) if v else np.zeros((0, R)))
-            snapshot = [p.copy() for p in W + b]
-            if stepper is not None:
-                stepper.set_params(W, b)
-                stepper.set_lr(lr.ravel())
-            if twins is not None:
-                twins.set_lr(lr.ravel())
+                    runs_log[k].append(np.concatenate([p[k] for p in run_parts]))
+            for k in LAYER_COLUMNS:
+                layers_log[k].append(np.concatenate([p[k] for p in layer_parts], axis=-1) if L > 1 else np.zeros((0, R)))
+            div.snapshot = [p.copy() for p in W + b]
+            if progress is not None:
+                progress.advance(R * (t - (log_list[log_list.index(t) - 1] if t else 0)), t, iterations)
     hist.run = {k: np.stack(v) for k, v in runs_log.items()}
     hist.layer = {k: np.stack(v) for k, v in layers_log.items()}
     return hist
 
 
+def _log_slice(W, b, sl: slice, div: _Divergence, X, y, Xt, yt, act, thr: float, exact: bool):
+    """Check the runs ``sl`` for divergence (freezing the new ones) and measure them."""
+    Ws, bs = [w[sl] for w in W], [v[sl] for v in b]  # views
+    P = forward_backward(Ws, bs, X, y, act, exact)
+    loss = bce_from_logits(P.Z[-1], y)
+    bad = np.zeros(len(div.diverged), dtype=bool)
+    bad[sl] = ~(_finite(Ws + bs + P.dW + P.db) & np.isfinite(loss)) & ~div.diverged[sl]
+    if bad.any():
+        div.freeze(W + b, bad)
+        P = forward_backward(Ws, bs, X, y, act, exact)
+    run, layer = measure(Ws, bs, P, X, y, Xt, yt, act, thr, exact)
+    blank = div.unmeasured[sl]
+    run = {k: _unmeasured(np.asarray(v, dtype=np.float64), blank) for k, v in run.items()}
+    run["diverged"] = div.diverged[sl].copy()
+    layer = {k: _unmeasured(np.asarray(v), blank) for k, v in layer.items() if v}
+    return run, layer
+
+
+class Progress:
+    """Logs how far a training job is (run-iterations done) and its estimated time left."""
+
+    def __init__(self, total: int, log: logging.Logger | None = None, every_s: float = 1.0):
+        self.total, self.done = max(int(total), 1), 0
+        self.log = log or logging.getLogger("initstudy.train")
+        self.start = self.last = time.perf_counter()
+        self.every_s = every_s
+
+    def advance(self, work: int, t: int, iterations: int) -> None:
+        """``work`` more run-iterations done; the batch in progress is at iteration ``t`` of ``iterations``."""
+        self.done += work
+        now = time.perf_counter()
+        if now - self.last < self.every_s and t < iterations:
+            return
+        self.last = now
+        elapsed = now - self.start
+        frac = min(self.done / self.total, 1.0)
+        left = elapsed * (1 - frac) / frac if frac > 0 else float("nan")
+        self.log.info("%5.1f%% of %d run-iterations (batch at iteration %d/%d), %.1f s elapsed, about %.0f s left",
+                      100 * frac, self.total, t, iterations, elapsed, left)  # fmt: skip
+
+
 def run_cell(runs: list[dict], data: dict[str, Array], *, iterations: int, log_points: int, dtype: str = "float64",
-             saturation_threshold: float = 0.1, exact: bool = False, log_every: int = 0) -> tuple[dict, dict, dict]:  # fmt: skip
+             saturation_threshold: float = 0.1, exact: bool = False, backend: str = "numpy", log_every: int = 0,
+             progress: Progress | None = None) -> tuple[dict, dict, dict]:  # fmt: skip
     """Train runs that share dataset, activation and layer widths as one batch.
 
     ``data`` holds the ``x1, x2, y, split`` columns of the dataset. Returns the metrics, layers
@@ -307,41 +356,40 @@ def run_cell(runs: list[dict], data: dict[str, Array], *, iterations: int, log_p
     W, b = init_params(runs, X.shape[0], width, depth, dt)
     lr = np.array([r["lr"] for r in runs])
     log_at = log_iterations(iterations, log_points, log_every)
-    # Symmetric inits (and exact=True) take the plain, unit-exact steps; the rest the fast ones.
-    # Runs train in cache-sized chunks; which chunk a run lands in does not change its numbers.
+    # Symmetric inits (and exact=True) take the unit-exact numpy steps; the rest the chosen backend.
     plain = np.array([exact or r["init"] in SYMMETRIC_INITS for r in runs])
-    size = chunk_size(max(hidden_sizes(first), default=1), X.shape[1], dt)
     hist = History(iterations=np.asarray(log_at))
+    trained_on = np.empty(len(runs), dtype=object)
     for path in (True, False):
-        idx = np.flatnonzero(plain == path)
-        for lo in range(0, len(idx), size):
-            sel = idx[lo : lo + size]
-            Wc, bc = [w[sel] for w in W], [v[sel] for v in b]
-            h = train(X, y, Xt, yt, Wc, bc, activation=activation, lr=lr[sel], iterations=iterations, log_at=log_at,
-                      saturation_threshold=saturation_threshold, exact=exact, fast=not path, twin=path)  # fmt: skip
-            for full, part in zip(W + b, Wc + bc):
-                full[sel] = part
-            for table, part in ((hist.run, h.run), (hist.layer, h.layer)):
-                for k, v in part.items():
-                    table.setdefault(k, np.zeros(v.shape[:-1] + (len(runs),), v.dtype))[..., sel] = v
-    run_cols, layer_cols = history_columns(runs, hist, iterations)
+        sel = np.flatnonzero(plain == path)
+        if not len(sel):
+            continue
+        name = "numpy" if path else backend
+        trained_on[sel] = describe(name)
+        Wc, bc = [w[sel] for w in W], [v[sel] for v in b]
+        h = train(X, y, Xt, yt, Wc, bc, activation=activation, lr=lr[sel], iterations=iterations, log_at=log_at,
+                  saturation_threshold=saturation_threshold, exact=exact, backend=name, progress=progress,
+                  twin=path)  # fmt: skip
+        for full, part in zip(W + b, Wc + bc):
+            full[sel] = part
+        for table, part in ((hist.run, h.run), (hist.layer, h.layer)):
+            for k, v in part.items():
+                table.setdefault(k, np.zeros(v.shape[:-1] + (len(runs),), v.dtype))[..., sel] = v
+    run_cols, layer_cols = history_columns(runs, hist, iterations, trained_on)
     return run_cols, layer_cols, param_columns(runs, W, b, iterations, hist.run["diverged"][-1])
 
 
-CHUNK_BYTES = 512 * 1024
-"""About the working set of one chunk of runs (one hidden activation array): an L2 cache's worth."""
+def run_shard(runs: list[dict], datasets: dict[str, dict[str, Array]], *, progress: bool = False, **settings) -> tuple[dict, dict, dict]:
+    """Train a shard: each cell's runs as one batch (:func:`run_cell`), tables concatenated.
 
-
-def chunk_size(width: int, m: int, dtype: np.dtype) -> int:
-    """Runs per chunk: enough to amortise numpy's per-call cost, few enough to stay in cache."""
-    return max(4, CHUNK_BYTES // (width * m * np.dtype(dtype).itemsize))
-
-
-def run_shard(runs: list[dict], datasets: dict[str, dict[str, Array]], **settings) -> tuple[dict, dict, dict]:
-    """Train a shard: each cell's runs as one batch (:func:`run_cell`), tables concatenated."""
+    ``progress=True`` logs, at each logged iteration (at most once a second), how far the shard
+    is and its estimated time left (logger ``initstudy.train``).
+    """
     from .grid import by_cell
 
-    parts = [run_cell(cell, datasets[cell[0]["dataset"]], **settings) for cell in by_cell(runs)]
+    cells = by_cell(runs)
+    prog = Progress(sum(len(c) * settings["iterations"] for c in cells)) if progress else None
+    parts = [run_cell(cell, datasets[cell[0]["dataset"]], progress=prog, **settings) for cell in cells]
     return tuple({k: np.concatenate([p[i][k] for p in parts]) for k in parts[0][i]} for i in range(3))
 
 
@@ -361,7 +409,7 @@ def param_columns(runs: list[dict], W: list[Array], b: list[Array], iterations: 
     return cols
 
 
-def history_columns(runs: list[dict], hist: History, iterations: int) -> tuple[dict[str, Array], dict[str, Array]]:
+def history_columns(runs: list[dict], hist: History, iterations: int, trained_on: Array | None = None) -> tuple[dict[str, Array], dict[str, Array]]:
     """Long-format columns: one row per (iteration, run) and one per (iteration, layer, run)."""
     from .grid import COORDINATES
 
@@ -373,6 +421,7 @@ def history_columns(runs: list[dict], hist: History, iterations: int) -> tuple[d
     run_cols["iteration"] = np.repeat(hist.iterations.astype(np.int64), R)
     for k in RUN_COLUMNS:
         run_cols[k] = hist.run[k].reshape(T * R)
+    run_cols["trained_on"] = np.tile(trained_on if trained_on is not None else np.full(R, "numpy", dtype=object), T)
     n = T * depth * R
     layer_cols: dict[str, Array] = {c: np.tile(v, T * depth) for c, v in coords.items()}
     layer_cols["iterations"] = np.full(n, iterations, dtype=np.int64)

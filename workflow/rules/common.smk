@@ -10,6 +10,9 @@ from initstudy.grid import shard_index
 # environment: every job does its BLAS work on one thread (jobs run in parallel instead).
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
     os.environ[_var] = "1"
+# The jax backend caches compiled training segments here (per machine type; initstudy.backends.jax_backend),
+# so each layer shape compiles once per machine, not once per job. Safe to delete.
+os.environ.setdefault("INITSTUDY_JAX_CACHE", os.path.abspath(".cache/jax"))
 
 try:
     # The config file(s) re-read by initstudy.config: errors name the file, and a key given twice

@@ -17,6 +17,7 @@ rule train_shard:
         log_every=experiment_setting("log_every"),
         exact=experiment_setting("exact"),
         dtype=config["dtype"],
+        backend=config["backend"],
         saturation_threshold=config["saturation_threshold"],
     conda:
         CONDA_ENV

@@ -212,7 +212,14 @@ def runs_per_experiment(metrics: Path | str) -> dict[str, dict]:
     return out
 
 
-def provenance(config_text: str, benchmarks_dir: Path | str, repo: Path | str = ".") -> dict:
+def trained_on(metrics: Path | str) -> list[dict]:
+    """What stepped the runs (backend and device, from each training job), with run counts."""
+    df = read_table(metrics, columns=["iteration", "trained_on"])
+    counts = df[df["iteration"] == 0]["trained_on"].value_counts(sort=False)
+    return [{"name": str(name), "runs": R.fmt(int(n))} for name, n in sorted(counts.items())]
+
+
+def provenance(config_text: str, benchmarks_dir: Path | str, repo: Path | str = ".", trained: list[dict] | None = None) -> dict:
     now = dt.datetime.now(dt.UTC)
     if "SOURCE_DATE_EPOCH" in os.environ:  # reproducible builds: https://reproducible-builds.org/specs/source-date-epoch/
         now = dt.datetime.fromtimestamp(int(os.environ["SOURCE_DATE_EPOCH"]), dt.UTC)
@@ -236,6 +243,8 @@ def provenance(config_text: str, benchmarks_dir: Path | str, repo: Path | str = 
         "benchmarks": benchmarks,
         "benchmarks_total": total,
         "config_text": config_text,
+        "backend": str((yaml.safe_load(config_text) or {}).get("backend", "numpy")),
+        "trained_on": trained or [],
     }
 
 
@@ -293,7 +302,7 @@ def main(
         cfg,
         figures=figs,
         runs=runs_per_experiment(metrics),
-        provenance=provenance(config_text, benchmarks_dir, repo),
+        provenance=provenance(config_text, benchmarks_dir, repo, trained_on(metrics)),
         course=section,
     )
     html = render(template, context)
