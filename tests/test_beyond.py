@@ -145,6 +145,20 @@ def test_orthogonal_and_lecun_share_the_per_entry_variance_of_a_square_layer():
     np.testing.assert_allclose(np.linalg.svd(q, compute_uv=False), 1.0, atol=1e-12)  # every length kept
 
 
+@pytest.mark.parametrize("shape", [(8, 2), (16, 3), (1, 8), (2, 8), (8, 8)])
+def test_orthogonal_has_lecun_variance_in_tall_wide_and_square_layers(shape):
+    """A tall orthogonal layer (8x2) used to have entry variance 1/8, not LeCun's 1/2 (a fan_in of 2)."""
+    from initstudy.inits import INITS
+
+    rng = np.random.default_rng(1)
+    gain = 1.4142
+    q = np.stack([INITS["orthogonal"](rng, shape, gain) for _ in range(4000)])
+    assert (q**2).mean() == pytest.approx(gain**2 / shape[1], rel=0.03)
+    rows, cols = shape
+    gram = q[0].T @ q[0] if rows >= cols else q[0] @ q[0].T  # still orthogonal, up to one factor
+    np.testing.assert_allclose(gram, gram[0, 0] * np.eye(min(rows, cols)), atol=1e-12)
+
+
 # --- figures on a miniature study ------------------------------------------------------------------
 
 MINI = {
@@ -284,11 +298,17 @@ def test_edge_experiments_hold_the_critical_values():
     """B03 and B04 compare at sigma_w = 1 (tanh) and sqrt 2 (relu): both must be in the sigma_w grids."""
     c = cfg.load(ROOT / "config" / "config.yaml")
     rules = load_claims(ROOT / "config" / "claims.yaml")["claims"]
-    for name in ("edge_signal", "edge_train"):
+    b04 = rules["B04"]["rule"]
+    for name in (b04["signal_experiment"], b04["train_experiment"]):
         scales = {i["scheme"]: i["scales"] for i in c["experiments"][name]["inits"]}
-        for crit in rules["B04"]["rule"]["deep_scales"].values():
-            for scheme in rules["B04"]["rule"]["deep_inits"]:
+        for crit in b04["deep_scales"].values():
+            for scheme in b04["deep_inits"]:
                 assert any(math.isclose(s, crit, rel_tol=1e-3) for s in scales[scheme]), (name, scheme, crit)
+    b03 = rules["B03"]["rule"]
+    for name in (b03["signal_experiment"], b03["train_experiment"]):
+        scales = {i["scheme"]: i["scales"] for i in c["experiments"][name]["inits"]}
+        for crit in b03["critical"].values():
+            assert any(math.isclose(s, crit, rel_tol=1e-3) for s in scales[b03["init"]]), (name, crit)
 
 
 def test_every_b_figure_has_a_rule_a_script_and_a_caption():

@@ -85,7 +85,7 @@ def render(name: str, tables: Path, out: Path, experiments_in_metrics=None) -> P
         "accuracy_vs_scale": lambda: main(m, str(out), reference=0.01),
         "depth_signal": lambda: main(lay, str(out)),
         "depth_accuracy": lambda: main(m, str(out)),
-        "best_scale": lambda: main(measures["L14"], str(out), metric="test_acc", tolerance=0.01),
+        "best_scale": lambda: main(measures["L14"], str(out), metric="test_acc", limits=(1.0, 10.0), margin=0.02),
     }
     calls[name]()
     return out

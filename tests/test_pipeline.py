@@ -107,7 +107,12 @@ def test_quick_tables_have_every_run_and_column(quick_run):
     assert list(layers.columns) == list(table_schema("layers")["columns"])
     assert m.groupby(list(grid.COORDINATES)).ngroups == n_runs
     assert (m.groupby(list(grid.COORDINATES))["iteration"].max() == m.groupby(list(grid.COORDINATES))["iterations"].max()).all()
-    assert not m.drop(columns=["diverged"]).select_dtypes("number").isna().any().any()
+    twin = ["twin_logit_gap", "twin_pred_diff", "twin_step_gap"]
+    assert not m.drop(columns=["diverged", *twin]).select_dtypes("number").isna().any().any()
+    # a width-1 twin exactly for the runs that start symmetric with one hidden layer (and never diverge)
+    symmetric = m["init"].isin(["zeros", "constant"]) & (m["bias_init"] != "normal") & (m["depth"] == 1) & ~m["diverged"]
+    assert m.loc[symmetric, twin].notna().all().all()
+    assert m.loc[~symmetric & (m["depth"] != 1) | (m["init"] == "normal"), twin].isna().all().all()
 
 
 def test_zero_init_gaps_are_exactly_zero_and_random_are_not(quick_run):

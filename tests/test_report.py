@@ -116,7 +116,7 @@ def test_figure_names_in_claim_order_without_repeats_datasets_last():
 
 def test_claim_experiments_from_config_and_spec(quick_config):
     assert R.claim_experiments("L05", {}, quick_config) == ["symmetry"]
-    assert R.claim_experiments("L14", {}, quick_config) == ["scale", "deep"]
+    assert R.claim_experiments("L14", {}, quick_config) == ["scale", "deep_band"]
     assert R.claim_experiments("L01", {"experiment": "bias"}, quick_config) == ["logistic", "bias"]
 
 

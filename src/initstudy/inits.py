@@ -11,7 +11,8 @@ Every scheme is ``f(rng, shape, scale) -> array`` for one layer's weight matrix 
 - ``lecun_normal``: a multiple of ``1/sqrt(fan_in)`` (the mean-field ``sigma_w``; B03).
 - ``xavier_normal`` / ``xavier_uniform``: a gain on Glorot & Bengio (2010), std ``sqrt(2/(fan_in+fan_out))``.
 - ``he_normal``: a gain on He et al. (2015), std ``sqrt(2/fan_in)``.
-- ``orthogonal``: a gain on Saxe et al. (2014): the Q factor of a Gaussian matrix (sign-fixed).
+- ``orthogonal``: a gain on Saxe et al. (2014): the Q factor of a Gaussian matrix (sign-fixed), scaled so
+  that its entries have LeCun's variance ``gain^2 / fan_in`` (B04 compares it with ``lecun_normal``).
 
 The rng is always an argument: no global random state anywhere.
 """
@@ -66,14 +67,20 @@ def he_normal(rng: np.random.Generator, shape: tuple[int, int], scale: float) ->
 
 
 def orthogonal(rng: np.random.Generator, shape: tuple[int, int], scale: float) -> np.ndarray:
-    """Saxe et al. (2014): ``gain * Q`` of the QR factorisation of a Gaussian matrix."""
+    """Saxe et al. (2014): ``gain * Q`` of the QR factorisation of a Gaussian matrix, entry variance ``gain^2 / fan_in``.
+
+    A square or wide ``Q`` (orthonormal rows) already has entry variance ``1 / fan_in``; a tall one
+    (``fan_out > fan_in``, orthonormal columns) has ``1 / fan_out``, so it is scaled by
+    ``sqrt(fan_out / fan_in)``: then ``W^T W = gain^2 (fan_out / fan_in) I``, each unit's input
+    variance matches LeCun's, and the comparison with ``lecun_normal`` is at equal variance.
+    """
     rows, cols = shape
     a = rng.standard_normal((max(rows, cols), min(rows, cols)))
     q, r = np.linalg.qr(a)
     q = q * np.sign(np.diag(r))  # unique Q: positive diagonal of R
     if rows < cols:
         q = q.T
-    return scale * q[:rows, :cols]
+    return scale * np.sqrt(max(rows / cols, 1.0)) * q[:rows, :cols]
 
 
 INITS: dict[str, InitFn] = {

@@ -340,6 +340,8 @@ def claim_entry(
         "level": interval_level((spec.get("rule") or {}).get("interval")),
         "measures": f"results/measures/{cid}.parquet",
         "figures": [figures[f] for f in spec.get("figures") or []],
+        "explanation": str(spec.get("explanation", "")),
+        "history": [{k: str(h[k]) for k in ("replaced", "rule", "gave", "why")} for h in spec.get("history") or []],
     }
 
 

@@ -41,12 +41,17 @@ from .inits import BIAS_INITS, INITS, SYMMETRIC_INITS
 from .backends import describe, make_steps
 from .backends.numpy_backend import chunk_size
 from .mlp import ACTIVATIONS, bce_from_logits, forward, forward_backward, sigmoid
+from .twin import TWIN_COLUMNS, Twin
 
 Array = np.ndarray
 
-RUN_COLUMNS = ("loss", "train_acc", "test_loss", "test_acc", "out_saturation", "out_grad_norm", "out_weight_norm", "diverged")
+RUN_COLUMNS = (
+    "loss", "train_acc", "test_loss", "test_acc", "out_saturation", "out_grad_norm", "out_weight_norm",
+    *TWIN_COLUMNS, "diverged",
+)  # fmt: skip
+"""Per run and logged iteration; the twin columns are NaN where a run has no width-1 twin (:mod:`initstudy.twin`)."""
 LAYER_COLUMNS = (
-    "act_mean", "act_std", "saturation", "mean_dg", "grad_norm_w", "grad_norm_b", "weight_norm",
+    "act_mean", "act_std", "saturation", "mean_dg", "grad_norm_w", "grad_norm_b", "dz_rms", "weight_norm",
     "rank_w", "rank_act", "gap_act", "gap_dz", "gap_dw", "gap_w", "gap_b", "gap_wout",
 )  # fmt: skip
 
@@ -157,6 +162,7 @@ def measure(W, b, P, X, y, Xt, yt, act, thr: float, exact: bool) -> tuple[dict[s
             "mean_dg": dg.mean(axis=(1, 2)),
             "grad_norm_w": M.safe_norm(P.dW[li]),
             "grad_norm_b": M.safe_norm(P.db[li]),
+            "dz_rms": M.safe_norm(P.dZ[li]) / np.sqrt(P.dZ[li][0].size),  # per-sample backward signal (B03)
             "weight_norm": M.safe_norm(W[li]),
             "rank_w": M.numerical_rank(W[li]),
             "rank_act": M.numerical_rank(A),
@@ -227,13 +233,16 @@ def train(
     exact: bool = False,
     backend: str = "numpy",
     progress: Progress | None = None,
+    twin: bool = False,
 ) -> History:
     """Train ``R`` nets (stacked ``W``, ``b``) by full-batch gradient descent and log diagnostics.
 
     ``X (n_x, m)``, ``y (m,)``; ``lr (R,)``; ``log_at`` sorted iterations in ``[0, iterations]``.
     ``W`` and ``b`` are updated in place. The steps between two logged iterations run on
     ``backend`` (:mod:`initstudy.backends`; ``exact=True`` forces the unit-exact numpy passes);
-    every logged state is measured here, in numpy, in cache-sized slices of runs.
+    every logged state is measured here, in numpy, in cache-sized slices of runs. With ``twin=True``
+    (the unit-exact path), runs that start symmetric with one hidden layer are compared with their
+    width-1 twin (:class:`initstudy.twin.Twin`) at every logged iteration; the twin columns are NaN otherwise.
     """
     act = ACTIVATIONS[activation]
     dtype = W[0].dtype
@@ -247,12 +256,16 @@ def train(
     layers_log: dict[str, list[Array]] = {k: [] for k in LAYER_COLUMNS}
     steps = make_steps(backend, X, y, activation, exact=exact)
     div = _Divergence(W + b)
+    twins = Twin(W, b, X, y, activation, lr) if twin else None  # L05: width-1 twins of symmetric starts (numpy)
     size = chunk_size(max(w.shape[1] for w in W), X.shape[1], dtype)
     done = 0
     with np.errstate(all="ignore"):
         for t in log_list:
             if t > done:
                 W_new, b_new = steps(W, b, np.where(div.diverged, 0.0, lr).astype(dtype), t - done)
+                if twins is not None:
+                    twins.set_lr(np.where(div.diverged, 0.0, lr))
+                    twins.advance(t - done)
                 for cur, new in zip(W + b, W_new + b_new):
                     if new is not cur:
                         cur[...] = new
@@ -263,8 +276,13 @@ def train(
                 run, layer = _log_slice(W, b, slice(lo, lo + size), div, X, y, Xt, yt, act, saturation_threshold, exact)
                 run_parts.append(run)
                 layer_parts.append(layer)
+            tw = twins.compare(W, b, forward(W, b, X, act, True)[0][-1]) if twins is not None else {}
             for k in RUN_COLUMNS:
-                runs_log[k].append(np.concatenate([p[k] for p in run_parts]))
+                if k in TWIN_COLUMNS:  # NaN: no twin, or a diverged run
+                    v = np.where(div.diverged, np.nan, tw.get(k, np.full(R, np.nan)))
+                    runs_log[k].append(_unmeasured(np.asarray(v, dtype=np.float64), div.unmeasured))
+                else:
+                    runs_log[k].append(np.concatenate([p[k] for p in run_parts]))
             for k in LAYER_COLUMNS:
                 layers_log[k].append(np.concatenate([p[k] for p in layer_parts], axis=-1) if L > 1 else np.zeros((0, R)))
             div.snapshot = [p.copy() for p in W + b]
@@ -350,7 +368,8 @@ def run_cell(runs: list[dict], data: dict[str, Array], *, iterations: int, log_p
         trained_on[sel] = describe(name)
         Wc, bc = [w[sel] for w in W], [v[sel] for v in b]
         h = train(X, y, Xt, yt, Wc, bc, activation=activation, lr=lr[sel], iterations=iterations, log_at=log_at,
-                  saturation_threshold=saturation_threshold, exact=exact, backend=name, progress=progress)  # fmt: skip
+                  saturation_threshold=saturation_threshold, exact=exact, backend=name, progress=progress,
+                  twin=path)  # fmt: skip
         for full, part in zip(W + b, Wc + bc):
             full[sel] = part
         for table, part in ((hist.run, h.run), (hist.layer, h.layer)):

@@ -17,7 +17,6 @@ FIGURE_BIAS_MARGIN = _CLAIM_RULES["L07"]["margin"]
 FIGURE_BIAS_STATISTIC = _CLAIM_RULES["L07"]["statistic"]
 FIGURE_BIAS_INTERVAL = _CLAIM_RULES["L07"]["interval"]
 FIGURE_BEST_METRIC = _CLAIM_RULES["L14"]["metric"]
-FIGURE_BEST_TOLERANCE = 0.01
 FIGURE_REFERENCE_SCALE = _CLAIM_RULES["L12"]["reference_scale"]
 
 _SYMMETRY_DATASETS = config["experiments"].get("symmetry", {}).get("datasets", [])
@@ -343,8 +342,8 @@ rule plot_best_scale:
         CONDA_ENV
     params:
         metric=FIGURE_BEST_METRIC,
-        tolerance=FIGURE_BEST_TOLERANCE,
-        limit=_CLAIM_RULES["L14"]["scale_limit"],
+        limits=[_CLAIM_RULES["L14"]["large_deep"], _CLAIM_RULES["L14"]["large_everywhere"]],
+        margin=_CLAIM_RULES["L14"]["margin"],
     script:
         "../scripts/plot_best_scale.py"
 
@@ -447,7 +446,7 @@ rule plot_edge_of_chaos:
         train_experiment=_B03["train_experiment"],
         init=_B03["init"],
         critical=_B03["critical"],
-        reach_log10=_B03["reach_log10"],
+        reach_log10=1.0,  # the figure's description of how deep the signal reaches (B03 decides on the backward growth)
         metric=_B03["metric"],
     script:
         "../scripts/plot_edge_of_chaos.py"

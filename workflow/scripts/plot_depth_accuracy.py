@@ -1,6 +1,7 @@
 """Rule plot_depth_accuracy: final accuracy against depth per init and activation (L13)."""
 
 from initstudy import figures as F
+from initstudy.claims.measures import at_best_lr
 from initstudy.grid import COORDINATES
 from initstudy.rulescript import run_rule
 from initstudy.tables import read_table
@@ -10,8 +11,10 @@ ROWS = {"train_acc": "final train accuracy", "test_acc": "final test accuracy"}
 
 
 def main(metrics: str, output: str, *, experiment: str = "deep") -> None:
-    df = read_table(metrics, columns=[*COORDINATES, "iterations", "iteration", *ROWS, "diverged"])
+    df = read_table(metrics, columns=[*COORDINATES, "iterations", "iteration", *ROWS, "loss", "diverged"])
     df = F.final_rows(df[df["experiment"] == experiment])
+    if len(df):  # each (activation, init, depth) at its best lr, as L13 judges it (the claims step's own choice)
+        df = at_best_lr(df, ["activation", "init", "scale", "depth"])[0]
     with F.style():
         if df.empty:
             F.save(F.empty_figure(TITLE, F.missing([experiment], [])), output)
@@ -47,7 +50,7 @@ def main(metrics: str, output: str, *, experiment: str = "deep") -> None:
             labels.append("diverged run")
         F.legend_above(fig, handles, labels)
         seeds = df.groupby(["activation", "init_label", "depth"])["seed"].nunique()
-        lr = ", ".join(f"{v:g}" for v in sorted(df["lr"].unique()))
+        lr = "best of " + ", ".join(f"{v:g}" for v in sorted(df["lr"].unique()))
         F.note(
             fig,
             f"lr {lr}, {int(df['iterations'].max()):,} iterations, width {', '.join(map(str, sorted(df['width'].unique())))}; "

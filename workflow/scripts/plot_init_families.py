@@ -12,6 +12,7 @@ import numpy as np
 
 from initstudy import figures as F
 from initstudy.claims import bootstrap
+from initstudy.claims.measures import at_best_lr
 from initstudy.grid import COORDINATES
 from initstudy.rulescript import run_rule
 from initstudy.tables import read_table
@@ -36,17 +37,20 @@ def main(
     statistic: str = "mean",
     interval: dict | None = None,
     signal_experiment: str = "edge_signal",
-    train_experiment: str = "edge_train",
+    train_experiment: str = "deep_families",
     deep_inits: tuple = ("orthogonal", "lecun_normal"),
     deep_scales: dict | None = None,
     deep_metric: str = "train_acc",
 ) -> None:
     interval = interval or DEFAULT_INTERVAL
     deep_scales = deep_scales or {"tanh": 1.0, "relu": float(np.sqrt(2.0))}
-    m = read_table(metrics, columns=[*COORDINATES, "iterations", "iteration", metric, deep_metric, "diverged"])
+    cols = [*COORDINATES, "iterations", "iteration", metric, deep_metric, "train_acc", "loss", "diverged"]
+    m = read_table(metrics, columns=list(dict.fromkeys(cols)))
     fin = F.final_rows(m)
     shallow = fin[(fin["experiment"] == shallow_experiment) & fin["init"].isin(shallow_inits)]
     deep_fin = fin[(fin["experiment"] == train_experiment) & fin["init"].isin(deep_inits)]
+    if len(deep_fin):  # each init at its best lr, as B04 judges it (the claims step's own choice)
+        deep_fin = at_best_lr(deep_fin, ["activation", "init", "scale", "depth"])[0]
     lay = F.at_init(read_table(layers, columns=[*COORDINATES, "iteration", "layer", "act_std"]))
     lay = lay[(lay["experiment"] == signal_experiment) & lay["init"].isin(deep_inits)]
     with F.style():

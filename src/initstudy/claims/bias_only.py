@@ -18,7 +18,7 @@ from .frames import (
     scale_mask,
     select,
 )
-from .kernel import Insufficient, Outcome, missing_check, seed_check, worst_of
+from .kernel import Insufficient, Outcome, combine, missing_check, seed_check, worst_of
 from .measures import (
     first_at,
 )
@@ -43,7 +43,7 @@ def evaluate_b02(data: Data, rule: dict) -> Outcome:
         if len(r) == 0:
             continue
         rank_cells[act] = seed_check(
-            "W1 reaches full rank",
+            f"{act}: W1 reaches full rank",
             f"share of runs whose W1 has rank {n_inputs} at the last iteration (per seed, over bias scales)",
             r.groupby(level="seed").mean(),
             rule,
@@ -52,7 +52,7 @@ def evaluate_b02(data: Data, rule: dict) -> Outcome:
         )
     if not rank_cells:
         raise Insufficient(f"no W = 0 runs with activations {acts}")
-    t_full = worst_of(rank_cells)
+
     metric = rule["metric"]
     fin = final(select(data.metrics, exp, activation=acts))
     zero_m = fin[(fin["init"] == rule["init"]) & (fin["bias_init"] == rule["bias_init"])]
@@ -72,13 +72,16 @@ def evaluate_b02(data: Data, rule: dict) -> Outcome:
         -rule["margin"],
         "above",
     )
-    t_acc = (
-        worst_of(acc_cells)
-        if acc_cells
-        else missing_check(
-            "ends as well as the lecture's init", metric, -rule["margin"], "above", f"no {ref_name} runs to compare with"
+    by_act: dict[str, list] = {}  # the answer differs by activation: each gets its own checks
+    for act, t in rank_cells.items():
+        cells = {k: c for k, c in acc_cells.items() if k.startswith(f"{act},")}
+        t_acc = (
+            worst_of(cells)
+            if cells
+            else missing_check(f"{act}: ends as well", metric, -rule["margin"], "above", f"no {ref_name} runs to compare with")
         )
-    )
+        t_acc.name = f"{act}: ends as well as the lecture's init" + t_acc.name[len("ends as well as the lecture's init"):]
+        by_act[act] = [t, t_acc]
     cell = ["activation", "bias_scale"]
     times = pd.DataFrame({"t_gap": t_gap, "t_rank": t_rank}).reset_index()
     tt = times.groupby(cell).agg(
@@ -138,4 +141,8 @@ def evaluate_b02(data: Data, rule: dict) -> Outcome:
         "rank of 2, if logged, is round-off at the rank tolerance). On balanced classes the random output bias b2 is "
         "what starts it: with b2 = 0 the mean output error is 0 and W = 0 is a stationary point."
     )
-    return Outcome([t_full, t_acc], n_runs(zw) + n_runs(ref_m), note, details)
+    verdicts = {a: combine(ts) for a, ts in by_act.items()}
+    details["verdict by activation"] = verdicts
+    note = "By activation: " + ", ".join(f"{a} {v}" for a, v in verdicts.items()) + ". " + note
+    checks = [t for a in sorted(by_act, key=lambda a: verdicts[a] != "fails") for t in by_act[a]]
+    return Outcome(checks, n_runs(zw) + n_runs(ref_m), note, details)

@@ -9,6 +9,8 @@ kind                          used by
 :func:`paired_cells`          a paired (same seed) difference per cell, judged per cell: L01, L07, B02, B04
 :func:`share_over_settings`   share of settings whose best choice is below a limit: L14
 :func:`best_choice_near`      the best choice (scale, sigma_w) near a declared value: B03
+:func:`band_drops`            per choice, the paired drop from the best one above a margin (outside the band): L14, B03
+:func:`flattest_near`         the choice whose per-layer growth is closest to 0, near a declared value: B03
 ============================  ===========================================================
 """
 
@@ -99,3 +101,46 @@ def best_choice_near(name: str, statistic: str, point: float, boot: np.ndarray, 
     """``point`` = log10(best choice / declared value), within +-``margin``; ``boot``: the same re-chosen per resample."""
     lo, hi = percentile_interval(point, boot if n >= 2 else [], rule["interval"])
     return Check(name, statistic, point, lo, hi, margin, "within", n, rule["min_seeds"])
+
+
+# --- a band of near-best choices, and the flattest growth ------------------------------------------
+
+
+def band_drops(acc: pd.DataFrame, rule: dict, margin: float, what: str) -> tuple[float, dict[float, Check]]:
+    """The best column of ``acc`` (seeds x choices, e.g. stds; highest median) and, per other choice, a check that
+    the per-seed drop from the best (paired by seed) is above ``margin``: that choice is outside the band of
+    near-best ones. A choice stays in the band unless its drop's interval lies wholly above the margin."""
+    best = acc.median().idxmax()
+    return float(best), {
+        float(c): seed_check(
+            f"{what} {c:g} is outside the band",
+            f"drop from the best {what} ({best:g}) to {what} {c:g}, paired by seed",
+            acc[best] - acc[c],
+            rule,
+            margin,
+            "above",
+        )
+        for c in acc.columns
+        if c != best
+    }
+
+
+def in_band(best: float, drops: dict[float, Check], margin: float) -> list[float]:
+    """The band: the best choice and every choice whose drop is not shown to exceed ``margin``."""
+    return sorted([best, *(c for c, t in drops.items() if not t.ci_low > margin)])
+
+
+def flattest_near(
+    growth: np.ndarray, scales: np.ndarray, critical: float, rule: dict, margin: float, name: str, statistic: str
+) -> tuple[Check, float]:
+    """``growth (seeds, S)``: a per-layer log growth per seed and choice. The choice whose median |growth| is
+    smallest (ties: farthest from ``critical``) must lie within ``margin`` decades of ``critical``; the choice is
+    re-made in every bootstrap resample of the seeds. Returns the check and the chosen value."""
+
+    def pick(med: np.ndarray) -> np.ndarray:
+        return pick_best(-np.abs(med), np.zeros_like(med), scales, critical)
+
+    best = float(pick(np.median(growth, axis=0)))
+    idx = resamples(len(growth), rule["interval"])
+    boot = np.log10(pick(np.median(growth[idx], axis=1)) / critical) if len(idx) else np.array([])
+    return best_choice_near(name, statistic, float(np.log10(best / critical)), boot, rule, margin, len(growth)), best

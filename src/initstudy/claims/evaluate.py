@@ -26,7 +26,7 @@ import pandas as pd
 
 from . import bias_only, families, logistic_bias, saturation, scale, symmetry, width
 from .frames import Data
-from .kernel import MEASURES, Insufficient, Outcome, clean, combine, measures
+from .kernel import MEASURES, Insufficient, Outcome, clean, combine, measures, seeds_needed
 from .loader import claim_experiments, rule_text
 
 EVALUATORS: dict[str, Callable[[Data, dict], Outcome]] = {
@@ -132,6 +132,10 @@ def judge(claim_id: str, spec: dict, data: Data) -> tuple[dict, pd.DataFrame]:
         note += " Parts: " + "; ".join(parts) + "."
     elif main.reason:
         note += f" Inconclusive: {main.reason}."
+    if verdict == "inconclusive":
+        needs = [n for t in out.checks if (n := seeds_needed(t, rule.get("interval", {})))]
+        if needs:
+            note += " What would decide it: " + "; ".join(needs) + "."
     if missing:
         note += f" Experiment(s) {missing} not in this study."
     note += unmeasured_note

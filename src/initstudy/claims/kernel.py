@@ -14,6 +14,7 @@ interval is the value itself).
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -157,6 +158,48 @@ def exact_check(name: str, statistic: str, value: float, threshold: float, direc
 def missing_check(name: str, statistic: str, threshold: float, direction: str, reason: str) -> Check:
     """An inconclusive check: the tables lack what it needs (``reason`` says what)."""
     return Check(name, statistic, math.nan, math.nan, math.nan, threshold, direction, 0, 1, reason=reason)
+
+
+# --- what would decide an inconclusive check ------------------------------------------------------
+
+
+def _claim_side(t: Check) -> bool:
+    """Whether the point value lies on the side of the threshold the claim predicts."""
+    v, thr = t.value, t.threshold
+    return {"above": v > thr, "at_least": v >= thr, "below": v < thr, "at_most": v <= thr}.get(t.direction, abs(v) < thr)
+
+
+def seeds_needed(check: Check, interval: dict) -> str:
+    """For an inconclusive check: about how many seeds would put its interval clear of the threshold, from the
+    observed spread of its per-seed values (normal approximation; a median needs pi/2 times the seeds of a mean),
+    and which way it would then go. For several cells, the cell that needs the most. Empty when decided."""
+    found = []
+    for cell, t in (check.cells or {"": check}).items():
+        if t.verdict != "inconclusive":
+            continue
+        where = f"{cell}: " if cell else ""
+        if t.samples is not None and t.n < t.min_n:
+            found.append((math.inf, f"{where}only {t.n} seed(s) have the values this check compares ({t.min_n} needed): more "
+                                    "seeds, or more iterations where runs never reach the target"))  # fmt: skip
+            continue
+        if t.samples is None or len(t.samples) < 2 or not math.isfinite(t.value):
+            why = t.reason or "no per-seed values"
+            found.append((math.inf, f"{where}{why} (more seeds cannot help; more runs or iterations might)"))
+            continue
+        gap = abs(abs(t.value) - t.threshold) if t.direction == "within" else abs(t.value - t.threshold)
+        sd = float(np.std(np.asarray(t.samples, dtype=np.float64), ddof=1))
+        if gap == 0 or sd == 0:
+            on = f"{where}the statistic ({t.value:.3g}) sits on the threshold ({t.threshold:g})"
+            found.append((math.inf, f"{on}: no number of seeds decides it"))
+            continue
+        z = statistics.NormalDist().inv_cdf(0.5 + interval.get("level", 0.95) / 2)
+        eff = math.pi / 2 if t.statistic.startswith("median") else 1.0
+        n = max(math.ceil(eff * (z * sd / gap) ** 2), len(t.samples) + 1)
+        way = "hold" if _claim_side(t) else "fail"
+        now = f"now {len(t.samples)}, sd {sd:.3g}"
+        found.append((n, f"{where}about {n} seeds ({now}) would make it {way}, if the statistic stays at {t.value:.3g}"))
+    found.sort(key=lambda f: -f[0])  # the cell that needs the most first, at most four named
+    return "; ".join(text for _, text in found[:4]) + (f"; and {len(found) - 4} more" if len(found) > 4 else "")
 
 
 # --- several cells as one ------------------------------------------------------------------------

@@ -23,7 +23,10 @@ from ..config import ConfigError, display_path, read_yaml
 from .frames import as_list
 
 SCHEMA_PATH = Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "claims.schema.yaml"
-EXPERIMENT_REFS = ("budget_reference", "signal_experiment", "train_experiment", "shallow_experiment")
+EXPERIMENT_REFS = (
+    "budget_reference", "signal_experiment", "train_experiment", "shallow_experiment", "slowdown_experiment",
+    "active_experiment", "width_experiment",
+)  # fmt: skip
 """Rule keys that name an experiment besides the claim's own ``experiment``."""
 
 

@@ -178,3 +178,22 @@ def signal_measures(scales: np.ndarray, fwd: np.ndarray, bwd: np.ndarray, reach:
             "backward_log10": np.median(bwd, axis=0)[:, -1],
         }
     )
+
+
+def growth_table(lay: pd.DataFrame, init: str, act: str, column: str = "dz_rms") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Deepest net of ``init``/``act`` at iteration 0: scales ``(S,)``, seeds, and per (seed, scale) the per-layer
+    log10 growth of ``column`` going backward (from the last hidden layer L down to layer 1, divided by L - 1):
+    0 when the backward signal neither grows nor shrinks (mean-field chi_1 = 1)."""
+    d = lay[(lay["init"] == init) & (lay["activation"] == act)]
+    depth = int(d["depth"].max())
+    d = d[(d["depth"] == depth) & d["layer"].isin([1, depth])]
+    if depth < 2:
+        raise Insufficient(f"{init} {act}: a net of at least 2 layers is needed for a per-layer growth")
+    t = d.pivot_table(index=["seed", "scale"], columns="layer", values=column)
+    scales = np.sort(d["scale"].unique())
+    seeds = [s for s in sorted(d["seed"].unique()) if all((s, c) in t.index for c in scales)]
+    if not seeds:
+        raise Insufficient(f"no seed has every {init} scale for {act}")
+    idx = pd.MultiIndex.from_product([seeds, scales])
+    v = np.log10(np.maximum(t.reindex(idx).to_numpy(), 1e-300)).reshape(len(seeds), len(scales), 2)
+    return scales, np.asarray(seeds), (v[:, :, 0] - v[:, :, 1]) / (depth - 1)

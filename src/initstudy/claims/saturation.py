@@ -15,6 +15,7 @@ from .frames import (
     final,
     fmt_scale,
     n_runs,
+    one_lr,
     present_scales,
     require,
     scale_mask,
@@ -148,7 +149,36 @@ def evaluate_l09(data: Data, rule: dict) -> Outcome:
     note = (
         f"Median time to {rule['target_accuracy']:g} train accuracy is longer than at {fmt_scale(ref)}: " + "; ".join(parts) + "."
     )
+    note += _width_nuance_l09(data, rule, details)
     return Outcome([t_best, t_fixed], n_runs(final(m[m["activation"].isin(rule["activations"])])), note, details)
+
+
+def _width_nuance_l09(data: Data, rule: dict, details: dict) -> str:
+    """The slow-down at a larger width (rule ``width_experiment``), each scale at its best lr: a nuance, not a check."""
+    exp = rule.get("width_experiment")
+    if not exp or not (data.metrics["experiment"] == exp).any():
+        return ""
+    try:
+        m, tt, ref, large = _slowdown_parts(data, {**rule, "experiment": exp}, rule["activations"])
+    except Insufficient:
+        return ""
+    tt = tt[tt["activation"].isin(rule["activations"])]
+    times = median_times(tt, choose_lr_by_time(tt))
+    width = ", ".join(map(str, sorted(m["width"].unique())))
+    details[f"median iterations to {rule['target_accuracy']:g}, best lr, width {width} ('{exp}')"] = times
+
+    def t(v) -> str:
+        return "never" if v is None else f"{v:.0f}"
+
+    parts = [
+        f"{a}: {t(ts.get(fmt_scale(ref)))} at {fmt_scale(ref)}, "
+        + ", ".join(f"{t(ts.get(fmt_scale(s)))} at {fmt_scale(s)}" for s in large)
+        for a, ts in times.items()
+    ]
+    return (
+        f" The slow-down fades with width: at width {width} ('{exp}', {m['iterations'].max()} iterations), each scale at "
+        f"its best lr, the median iterations to {rule['target_accuracy']:g} are " + "; ".join(parts) + "."
+    )
 
 
 def _score_text(scores: pd.Series) -> str:
@@ -158,58 +188,70 @@ def _score_text(scores: pd.Series) -> str:
 
 
 def evaluate_l10(data: Data, rule: dict) -> Outcome:
-    """relu: the active share and mean g'(z) at init do not move with scale, and relu slows down less than tanh/sigmoid."""
-    exp = rule["experiment"]
-    act = rule["activation"]
-    lay = require(at_init(select(data.layers, exp, init=rule["init"], activation=act, layer=1)), f"{act} in {exp}")
-    lay = lay[scale_mask(lay["lr"], [lay["lr"].min()])]
-    ref = rule["reference_scale"]
+    """relu slows down less than tanh/sigmoid at large scales (at a width where relu learns the task, each scale at its
+    best lr); and, with nonzero biases so that it can change, relu's active share at init does not fall at large scales."""
+    act, ref = rule["activation"], rule["reference_scale"]
+    lay = require(
+        one_lr(at_init(select(data.layers, rule["active_experiment"], init=rule["init"], activation=act, layer=1))),
+        f"{act} in {rule['active_experiment']}",
+    )
+    what = f"{act} with {rule['bias_init']} biases in {rule['active_experiment']}"
+    lay = require(lay[lay["bias_init"] == rule["bias_init"]], what)
+    large = present_scales(lay, rule["large_scales"], "called large")
     present_scales(lay, [ref], "used as reference")
-    active = lay.assign(active=1.0 - lay["saturation"])
-    base = active[scale_mask(active["scale"], [ref])].set_index("seed")[["active", "mean_dg"]]
-    dev = active.merge(base, left_on="seed", right_index=True, suffixes=("", "_ref"))
-    dev["dev"] = np.maximum((dev["active"] - dev["active_ref"]).abs(), (dev["mean_dg"] - dev["mean_dg_ref"]).abs())
+    active = lay.assign(active=1.0 - lay["saturation"]).pivot_table(index="seed", columns="scale", values="active")
+    ref_col = active.columns[np.isclose(active.columns.to_numpy(dtype=np.float64), ref, rtol=1e-9)][0]
+    big_cols = [c for c in active.columns if np.isclose(float(c), large, rtol=1e-9).any()]
+    drop = active[ref_col] - active[big_cols].min(axis=1)
     t_flat = seed_check(
-        f"{act} active share and mean g'(z) at init do not change with scale",
-        f"largest change of the active share or mean g'(z) at iteration 0 from scale {fmt_scale(ref)}",
-        dev.groupby("seed")["dev"].max(),
+        f"{act}'s active share at init does not fall at large scales ({rule['bias_init']} biases)",
+        f"active share at scale {fmt_scale(ref)} minus the smallest at {', '.join(map(fmt_scale, large))} (iteration 0)",
+        drop,
         rule,
         rule["flat_margin"],
         "below",
     )
-    m, tt, ref, large = _slowdown_parts(data, rule, [act, *rule["compare_activations"]])
+    sl_rule = {**rule, "experiment": rule["slowdown_experiment"]}
+    m, tt, ref, large_t = _slowdown_parts(data, sl_rule, [act, *rule["compare_activations"]])
     best = choose_lr_by_time(tt)
-    cmp_scores = slowdown(tt, rule["compare_activations"], ref, large, best)
-    own = slowdown(tt, [act], ref, large, best)
-    diff = (cmp_scores - own).dropna()
+    cmp_scores = slowdown(tt, rule["compare_activations"], ref, large_t, best)
+    own = slowdown(tt, [act], ref, large_t, best)
+    width = sorted(m["width"].unique())
     t_cmp = seed_check(
-        f"{act} slows down less than {', '.join(rule['compare_activations'])} at large scales",
+        f"{act} slows down less than {', '.join(rule['compare_activations'])} at large scales "
+        f"(width {', '.join(map(str, width))})",
         f"order score of {', '.join(rule['compare_activations'])} minus that of {act} (L09's score, each scale at its best lr)",
-        diff,
+        (cmp_scores - own).dropna(),
         rule,
         0.0,
         "above",
     )
     times = median_times(tt, best)
+    others = select(data.layers, rule["active_experiment"], init=rule["init"], layer=1, bias_init=rule["bias_init"])
+    others = one_lr(at_init(others[others["activation"].isin(rule["compare_activations"])]))
+    unsat = others.assign(active=1.0 - others["saturation"]).groupby(["activation", "scale"])["active"].median()
     details = {
-        "median active share at init by scale": {
-            fmt_scale(s): float(v) for s, v in active.groupby("scale")["active"].median().items()
+        f"median active share at init by scale ({act}, {rule['bias_init']} biases)": {
+            fmt_scale(s): float(v) for s, v in active.median().items()
+        },
+        "median unsaturated share at init by scale (others)": {
+            a: {fmt_scale(s): float(v) for s, v in g.droplevel(0).items()} for a, g in unsat.groupby(level=0)
         },
         f"median iterations to {rule['target_accuracy']:g}, best lr": times,
         f"mean order score, {act}": num(own.mean()) if len(own) else None,
         f"mean order score, {', '.join(rule['compare_activations'])}": num(cmp_scores.mean()) if len(cmp_scores) else None,
     }
-    never = {a: sum(v is None for v in t.values()) for a, t in times.items()}
-    others = ", ".join(rule["compare_activations"])
+    fall = {a: float(g.iloc[0] - g.iloc[-1]) for a, g in unsat.groupby(level=0)}
     note = (
-        f"{act}'s active share at init moves by at most {dev['dev'].max():.3g} across scales; its mean slow-down score is "
-        f"{_score_text(own)} against {_score_text(cmp_scores)} for {others}"
-        " (1: always later at large scales, 0.5: no difference). "
-        f"Scales whose median run never reached {rule['target_accuracy']:g}: "
-        + ", ".join(f"{a} {n}" for a, n in never.items())
-        + "."
+        f"At width {', '.join(map(str, width))}, {act}'s mean slow-down score is {_score_text(own)} against "
+        f"{_score_text(cmp_scores)} for {', '.join(rule['compare_activations'])} (1: always later at large scales, 0.5: "
+        f"no difference). With {rule['bias_init']} biases its active share at init moves by a mean "
+        f"{drop.mean():+.3f} from scale {fmt_scale(ref)} to the large scales, while the unsaturated share of "
+        + ", ".join(f"{a} falls by {v:.2f}" for a, v in fall.items())
+        + " over the sweep. With zero biases a relu layer is positively homogeneous, so its active share is exactly "
+        "the same at every scale: a check there could not fail, hence the random biases."
     )
-    return Outcome([t_cmp, t_flat], n_runs(final(m)), note, details)
+    return Outcome([t_cmp, t_flat], n_runs(final(m)) + n_runs(lay), note, details)
 
 
 def evaluate_l11(data: Data, rule: dict) -> Outcome:
@@ -289,4 +331,38 @@ def evaluate_l11(data: Data, rule: dict) -> Outcome:
         f"{fmt_scale(by_scale.index[-1])} (initial loss {by_scale['loss'].iloc[-1]:.3g}); "
         f"best-lr median final {metric} by scale: " + ", ".join(f"{fmt_scale(s)}: {v:.3f}" for s, v in acc.items()) + "."
     )
+    note += _width_nuance_l11(data, rule, details)
     return Outcome([t_best, t_fixed, t_sat, t_loss], n_runs(fin), note, details)
+
+
+def _width_nuance_l11(data: Data, rule: dict, details: dict) -> str:
+    """At a larger width (rule ``width_experiment``): the quality lost at large scales, at the best lr and at the fixed
+    lr. Where most of it goes away at the best lr, the harm is the step size's more than the init's."""
+    exp = rule.get("width_experiment")
+    m = select(data.metrics, exp or "", init=rule["init"], activation=rule["activation"], depth=1)
+    if m.empty:
+        return ""
+    fin, metric = final(m), rule["metric"]
+    moderate = [s for s in rule["moderate_scales"] if scale_mask(fin["scale"], [s]).any()]
+    large = [s for s in rule["large_scales"] if scale_mask(fin["scale"], [s]).any()]
+    if not moderate or not large or not scale_mask(fin["lr"], [rule["fixed_lr"]]).any():
+        return ""
+
+    def loss_of_quality(df: pd.DataFrame) -> float:
+        per = df.groupby("seed").apply(
+            lambda g: g.loc[scale_mask(g["scale"], moderate), metric].mean() - g.loc[scale_mask(g["scale"], large), metric].mean()
+        )
+        return float(per.mean())
+
+    at_best = loss_of_quality(fin.merge(best_lrs(fin, ["scale"]), on=["scale", "lr"]))
+    at_fixed = loss_of_quality(fin[scale_mask(fin["lr"], [rule["fixed_lr"]])])
+    width = ", ".join(map(str, sorted(m["width"].unique())))
+    lost = {"best lr": at_best, f"lr {rule['fixed_lr']:g}": at_fixed}
+    details[f"mean {metric} lost at large scales, width {width} ('{exp}')"] = lost
+    share = 1.0 - at_best / at_fixed if at_fixed > 0 else float("nan")
+    return (
+        f" At width {width} ('{exp}'), large scales lose a mean {at_fixed:.3f} of final {metric} against moderate ones at "
+        f"lr {rule['fixed_lr']:g} but {at_best:.3f} at each scale's best lr"
+        + (f": {share:.0%} of the harm is the learning rate's" if np.isfinite(share) else "")
+        + "."
+    )

@@ -7,20 +7,23 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .checks import share_over_settings
+from .checks import band_drops, in_band
 from .frames import (
     Data,
+    as_list,
     at_init,
     final,
     fmt_scale,
     n_runs,
+    one_lr,
     present_scales,
     require,
     scale_mask,
     select,
 )
-from .kernel import Insufficient, Outcome, measure_rows, missing_check, seed_check
+from .kernel import Insufficient, Outcome, exact_check, measure_rows, missing_check, seed_check, worst_of
 from .measures import (
+    at_best_lr,
     best_lrs,
     log10_ratio,
 )
@@ -67,23 +70,32 @@ def evaluate_l12(data: Data, rule: dict) -> Outcome:
 
 
 def evaluate_l13(data: Data, rule: dict) -> Outcome:
-    """Deep nets: with 0.01 the signal vanishes and training fails; a fan-in-scaled init keeps the signal and trains."""
+    """Deep nets: with 0.01 the signal vanishes and training fails; a fan-in-scaled init keeps the signal and trains.
+    Each (activation, depth, init) at its best lr; decided per (activation, depth) cell, the worst cell reported."""
     exp = rule["experiment"]
-    ref_init, ref_scale = rule["reference_init"], rule["reference_scale"]
-    lay0 = at_init(select(data.layers, exp))
+    ref_init, ref_scale, metric = rule["reference_init"], rule["reference_scale"], rule["metric"]
+    lay0 = one_lr(at_init(select(data.layers, exp)))
     m = require(select(data.metrics, exp), exp)
     deep_depths = sorted(d for d in m["depth"].unique() if d >= rule["min_depth"])
     if not deep_depths:
         raise Insufficient(f"no depth >= {rule['min_depth']} in the grid")
-    fin = final(m)
+    fin, lrs = at_best_lr(final(m), ["activation", "depth", "init", "scale"])
     is_ref = (fin["init"] == ref_init) & scale_mask(fin["scale"], [ref_scale])
-    rows_sig, rows_acc = [], []
+    acc_cells, rows_sig = {}, []
     for act, fan in rule["fan_in_inits"].items():
         for depth in deep_depths:
-            r = fin[is_ref & (fin["activation"] == act) & (fin["depth"] == depth)].set_index("seed")[rule["metric"]]
-            f = fin[(fin["init"] == fan) & (fin["activation"] == act) & (fin["depth"] == depth)].set_index("seed")[rule["metric"]]
+            cell = (fin["activation"] == act) & (fin["depth"] == depth)
+            r = fin[is_ref & cell].set_index("seed")[metric]
+            f = fin[(fin["init"] == fan) & cell].set_index("seed")[metric]
             if len(r) and len(f):
-                rows_acc.append((f - r).rename(f"{act}, depth {depth}"))
+                acc_cells[f"{act}, depth {depth}"] = seed_check(
+                    "a fan-in-scaled init trains deep nets that 0.01 does not",
+                    f"final {metric} of {fan} minus {ref_init} {ref_scale:g}, each at its best lr, paired by seed",
+                    f - r,
+                    rule,
+                    rule["accuracy_gain"],
+                    "above",
+                )
             lr_ = lay0[(lay0["activation"] == act) & (lay0["depth"] == depth)]
             ref_l = lr_[(lr_["init"] == ref_init) & scale_mask(lr_["scale"], [ref_scale])]
             fan_l = lr_[lr_["init"] == fan]
@@ -91,18 +103,9 @@ def evaluate_l13(data: Data, rule: dict) -> Outcome:
                 ratio_a = log10_ratio(ref_l, fan_l, depth, "act_std")  # signal reaching the last hidden layer
                 ratio_g = log10_ratio(ref_l, fan_l, 1, "grad_norm_w")  # gradient reaching the first
                 rows_sig.append(np.maximum(ratio_a, ratio_g).rename(f"{act}, depth {depth}"))
-    if not rows_acc:
+    if not acc_cells:
         raise Insufficient(f"no pair of {ref_init} {ref_scale:g} and fan-in-scaled runs at depth >= {rule['min_depth']}")
-    acc_cells = pd.concat(rows_acc, axis=1)
-    t_acc = seed_check(
-        "a fan-in-scaled init trains deep nets that 0.01 does not",
-        f"final {rule['metric']} of the fan-in-scaled init minus {ref_init} {ref_scale:g} "
-        f"(worst activation and depth >= {rule['min_depth']})",
-        acc_cells.min(axis=1, skipna=False),
-        rule,
-        rule["accuracy_gain"],
-        "above",
-    )
+    t_acc = worst_of(acc_cells)
     if rows_sig:
         sig_cells = pd.concat(rows_sig, axis=1)
         t_sig = seed_check(
@@ -118,11 +121,13 @@ def evaluate_l13(data: Data, rule: dict) -> Outcome:
         t_sig = missing_check(
             "the signal vanishes with 0.01", "log10 ratio", rule["signal_log10_ratio"], "below", "no layer rows at init"
         )
-    med = fin.groupby(["activation", "init", "depth"])[rule["metric"]].median()
+    med = fin.groupby(["activation", "init", "depth"])[metric].median()
     details = {
-        f"median final {rule['metric']}": {
+        f"median final {metric} at the best lr": {
             f"{a}, {i}": {str(d): float(v) for d, v in g.droplevel([0, 1]).items()} for (a, i), g in med.groupby(level=[0, 1])
-        }
+        },
+        "best lr": {f"{r.activation}, {r.init}, depth {r.depth}": r.lr for r in lrs.itertuples()},
+        "diverged runs at the best lr": int(fin["diverged"].sum()),
     }
     if rows_sig:
         details["median log10 signal ratio"] = {k: float(v) for k, v in sig_cells.median().items()}
@@ -132,68 +137,63 @@ def evaluate_l13(data: Data, rule: dict) -> Outcome:
         if r is not None:
             bad = [int(d) for d, v in r.items() if v < rule["chance_plus"]]
             stalls.append(f"{act}: {'from depth ' + str(min(bad)) if bad else 'at no depth in the grid'}")
+    worst_fan = min(
+        (
+            (a, d, float(med.get((a, fan), pd.Series(dtype=float)).get(d, np.nan)))
+            for a, fan in rule["fan_in_inits"].items()
+            for d in deep_depths
+        ),
+        key=lambda t: t[2] if np.isfinite(t[2]) else np.inf,
+    )
     pairing = ", ".join(f"{fan} for {act}" for act, fan in rule["fan_in_inits"].items())
     note = (
-        f"With {ref_init} {ref_scale:g} the median final {rule['metric']} is below {rule['chance_plus']:g} ("
-        + "; ".join(stalls)
-        + f"). Compared with {pairing}."
+        f"Each (activation, depth, init) at its best lr of {sorted(set(fin['lr']))}. With {ref_init} {ref_scale:g} the "
+        f"median final {metric} is below {rule['chance_plus']:g} (" + "; ".join(stalls) + f"); the fan-in-scaled inits "
+        f"({pairing}) reach at least {worst_fan[2]:.3f} (their worst cell: {worst_fan[0]}, depth {worst_fan[1]})."
     )
     return Outcome([t_acc, t_sig], n_runs(fin), note, details)
 
 
 def evaluate_l14(data: Data, rule: dict) -> Outcome:
-    """Per (experiment, dataset, activation, width, depth) with a scale sweep: the best scale is below the limit, usually."""
-    exps = rule["experiment"] if isinstance(rule["experiment"], list) else [rule["experiment"]]
-    fin = final(select(data.metrics, exps, init=rule["init"]))
-    have = [e for e in exps if (fin["experiment"] == e).any()]
-    if not have:
-        raise Insufficient(f"none of the experiments {exps} is in the tables")
+    """'Relatively small' as a band: per setting (experiment, dataset, activation, width, depth), each std at its best
+    lr, the stds within a margin of the best; the large stds must lie outside it (>= large_everywhere in every
+    setting, >= large_deep from depth deep_from on)."""
+    fin = final(select(data.metrics, as_list(rule["experiment"]), init=rule["init"]))
+    if fin.empty:
+        raise Insufficient(f"none of the experiments {rule['experiment']} is in the tables")
     setting = ["experiment", "dataset", "activation", "width", "depth"]
-    metric = rule["metric"]
-    lrs = best_lrs(fin, [*setting, "scale"])
-    fb = fin.merge(lrs, on=[*setting, "scale", "lr"])
-    sweeps, skipped = [], []
+    metric, margin = rule["metric"], rule["margin"]
+    fb, _ = at_best_lr(fin, [*setting, "scale"])
+    cells, bands, curves, skipped = {}, {}, [], []
     for key, g in fb.groupby(setting):
-        scales = np.sort(g["scale"].unique())
-        if len(scales) < rule["min_scales"]:
+        acc = g.pivot_table(index="seed", columns="scale", values=metric).dropna()
+        if acc.shape[1] < rule["min_scales"]:
             skipped.append(", ".join(map(str, key)))
             continue
-        acc = g.pivot_table(index="seed", columns="scale", values=metric).reindex(columns=scales)
-        loss = g.pivot_table(index="seed", columns="scale", values="test_loss").reindex(columns=scales)
-        ok = acc.notna().all(axis=1) & loss.notna().all(axis=1)
-        sweeps.append((key, scales, acc[ok].to_numpy(), loss[ok].to_numpy()))
-    if not sweeps:
+        name = f"{key[0]}: {key[2]}, width {key[3]}, depth {key[4]}"
+        best, drops = band_drops(acc, rule, margin, "std")
+        bands[name] = [fmt_scale(c) for c in in_band(best, drops, margin)]
+        limit = rule["large_deep"] if key[4] >= rule["deep_from"] else rule["large_everywhere"]
+        for c, t in drops.items():
+            if c >= limit * (1 - 1e-9):
+                cells[f"{name}, std {fmt_scale(c)}"] = t
+        if best >= limit * (1 - 1e-9):  # the best std itself is large: it is in the band, the claim fails there
+            cells[f"{name}, std {fmt_scale(best)}"] = exact_check(
+                f"std {fmt_scale(best)} is outside the band", "it is the best std (drop 0)", 0.0, margin, "above", len(acc)
+            )
+        curves.append(measure_rows(f"median final {metric} at the best lr", acc.median(), cell=name, x=float))
+        curves.append(measure_rows("best std", pd.Series({name: best}), cell=str))
+        curves.append(measure_rows("in the band", pd.Series(1.0, index=in_band(best, drops, margin)), cell=name, x=float))
+    if not cells:
         raise Insufficient(
-            f"no setting has {rule['min_scales']} or more {rule['init']} scales" + (f" (skipped: {skipped})" if skipped else "")
+            f"no setting has a std at or above its limit ({rule['large_everywhere']:g} everywhere, {rule['large_deep']:g} "
+            f"from depth {rule['deep_from']})" + (f"; skipped: {skipped}" if skipped else "")
         )
-    limit = rule["scale_limit"]
-    test, point = share_over_settings(
-        sweeps,
-        limit,
-        rule,
-        f"the best scale is below {limit:g} in most settings",
-        f"share of settings whose best scale (highest median final {metric}, each scale at its best lr) is below {limit:g}",
-    )
-    best = {", ".join(map(str, k)): float(p) for (k, *_), p in zip(sweeps, point, strict=True)}
-    details = {
-        "best scale by setting": best,
-        "settings without a scale sweep": skipped,
-        "diverged runs": int(fb["diverged"].sum()),
-    }
+    details = {"band by setting (stds within the margin of the best)": bands, "settings without a sweep": skipped}
     note = (
-        "Best scale by setting: "
-        + "; ".join(f"{k}: {fmt_scale(v)}" for k, v in best.items())
-        + "."
-        + (f" {len(skipped)} setting(s) without a sweep of {rule['min_scales']}+ scales are left out." if skipped else "")
+        f"Band of stds within {margin:g} of the best, each at its best lr: "
+        + "; ".join(f"{k}: {v[0]} to {v[-1]} ({len(v)} stds)" for k, v in bands.items())
+        + f". 'Relatively small' was declared as: stds >= {rule['large_everywhere']:g} outside the band everywhere, "
+        f"stds >= {rule['large_deep']:g} outside it from depth {rule['deep_from']} on."
     )
-    curves = [
-        measure_rows(
-            f"median final {metric} at the best lr",
-            pd.Series(np.median(acc, axis=0), index=sc),
-            cell=", ".join(map(str, k)),
-            x=float,
-        )
-        for k, sc, acc, _ in sweeps
-    ]
-    chosen = measure_rows("best scale", pd.Series(best), cell=str)
-    return Outcome([test], n_runs(fb), note, details, pd.concat([*curves, chosen], ignore_index=True))
+    return Outcome([worst_of(cells)], n_runs(fb), note, details, pd.concat(curves, ignore_index=True) if curves else None)
