@@ -357,19 +357,21 @@ def run_cell(runs: list[dict], data: dict[str, Array], *, iterations: int, log_p
     lr = np.array([r["lr"] for r in runs])
     log_at = log_iterations(iterations, log_points, log_every)
     # Symmetric inits (and exact=True) take the unit-exact numpy steps; the rest the chosen backend.
-    plain = np.array([exact or r["init"] in SYMMETRIC_INITS for r in runs])
+    # Only symmetric starts get a width-1 twin (L05): the equivalence is theirs alone.
+    symmetric = np.array([r["init"] in SYMMETRIC_INITS for r in runs])
+    group = np.where(symmetric, 0, np.where(exact, 1, 2))  # 0: numpy + twin, 1: numpy, 2: backend
     hist = History(iterations=np.asarray(log_at))
     trained_on = np.empty(len(runs), dtype=object)
-    for path in (True, False):
-        sel = np.flatnonzero(plain == path)
+    for path in (0, 1, 2):
+        sel = np.flatnonzero(group == path)
         if not len(sel):
             continue
-        name = "numpy" if path else backend
+        name = backend if path == 2 else "numpy"
         trained_on[sel] = describe(name)
         Wc, bc = [w[sel] for w in W], [v[sel] for v in b]
         h = train(X, y, Xt, yt, Wc, bc, activation=activation, lr=lr[sel], iterations=iterations, log_at=log_at,
                   saturation_threshold=saturation_threshold, exact=exact, backend=name, progress=progress,
-                  twin=path)  # fmt: skip
+                  twin=path == 0)  # fmt: skip
         for full, part in zip(W + b, Wc + bc):
             full[sel] = part
         for table, part in ((hist.run, h.run), (hist.layer, h.layer)):
