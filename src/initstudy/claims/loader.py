@@ -20,6 +20,7 @@ import yaml
 
 from ..catalog import FIGURES
 from ..config import ConfigError, display_path, read_yaml
+from ..config import _path as _key_path  # the config checker's key paths: experiments.x.scales[0]
 from .frames import as_list
 
 SCHEMA_PATH = Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "claims.schema.yaml"
@@ -48,13 +49,6 @@ def load_claims(path: Path | str, config: Mapping | None = None, schema_path: Pa
     except ClaimsConfigError as exc:
         raise ClaimsConfigError("\n".join(f"{display_path(path)}: {line}" for line in str(exc).splitlines())) from None
     return data
-
-
-def _key_path(parts) -> str:
-    out = ""
-    for p in parts:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out or "(top level)"
 
 
 def _schema_message(error: jsonschema.ValidationError) -> str:
