@@ -356,10 +356,12 @@ def run_cell(runs: list[dict], data: dict[str, Array], *, iterations: int, log_p
     W, b = init_params(runs, X.shape[0], width, depth, dt)
     lr = np.array([r["lr"] for r in runs])
     log_at = log_iterations(iterations, log_points, log_every)
-    # Symmetric inits (and exact=True) take the unit-exact numpy steps; the rest the chosen backend.
-    # Only symmetric starts get a width-1 twin (L05): the equivalence is theirs alone.
+    # Symmetric inits take the numpy steps (with a width-1 twin, L05: the equivalence is theirs
+    # alone); exact=True and runs drawn the notebooks' way (seed < 0, replaying a numpy notebook)
+    # the unit-exact numpy steps; the rest the chosen backend.
     symmetric = np.array([r["init"] in SYMMETRIC_INITS for r in runs])
-    group = np.where(symmetric, 0, np.where(exact, 1, 2))  # 0: numpy + twin, 1: numpy, 2: backend
+    replay = np.array([r["seed"] < 0 for r in runs])
+    group = np.where(symmetric, 0, np.where(exact | replay, 1, 2))  # 0: numpy + twin, 1: numpy, 2: backend
     hist = History(iterations=np.asarray(log_at))
     trained_on = np.empty(len(runs), dtype=object)
     for path in (0, 1, 2):
@@ -370,7 +372,7 @@ def run_cell(runs: list[dict], data: dict[str, Array], *, iterations: int, log_p
         trained_on[sel] = describe(name)
         Wc, bc = [w[sel] for w in W], [v[sel] for v in b]
         h = train(X, y, Xt, yt, Wc, bc, activation=activation, lr=lr[sel], iterations=iterations, log_at=log_at,
-                  saturation_threshold=saturation_threshold, exact=exact, backend=name, progress=progress,
+                  saturation_threshold=saturation_threshold, exact=exact or path == 1, backend=name, progress=progress,
                   twin=path == 0)  # fmt: skip
         for full, part in zip(W + b, Wc + bc):
             full[sel] = part
