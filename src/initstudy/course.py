@@ -233,7 +233,7 @@ COLUMNS = [
     "published", "published_text", "expected", "notebook_seed", "ours", "ours_text", "match", "replay", "replay_text",
     "seeds_n", "seeds_median", "seeds_min", "seeds_max", "beats", "draw", "ceiling", "note",
 ]  # fmt: skip
-"""Columns of results/course.parquet, in order (workflow/schemas/course.schema.yaml)."""
+"""Columns of results/course.parquet, in order (src/initstudy/schemas/course.schema.yaml)."""
 
 DTYPES = {c: "int64" for c in ("number", "iteration", "notebook_seed", "seeds_n")} | {"match": "bool"}
 
@@ -243,7 +243,7 @@ DTYPES = {c: "int64" for c in ("number", "iteration", "notebook_seed", "seeds_n"
 
 def _shown(value: float, fmt: str) -> str:
     """A seed statistic in the number's unit: costs to the printed 6 decimals, accuracies to 4 digits."""
-    from .report import fmt as number
+    from .formatting import fmt as number
 
     if value is None or np.isnan(value):
         return "—"
