@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .datasets import splits
 from .linear import best_linear_accuracy
 
 Array = np.ndarray
@@ -149,10 +150,8 @@ def _select(metrics: pd.DataFrame, experiment: str, where: dict) -> pd.DataFrame
 
 def _replay(kind: str, data: dict[str, Array], run: dict, hidden: list[int], log_at: list[int]) -> dict[int, dict]:
     """The notebook's arithmetic for one notebook-seeded run (``{}`` where the notebook trains no such net)."""
-    train = np.asarray(data["split"]) == "train"
-    X_all = np.stack([np.asarray(data["x1"], float), np.asarray(data["x2"], float)])
-    y_all = np.asarray(data["y"], float)[None, :]
-    X, Y, Xt, Yt = X_all[:, train], y_all[:, train], X_all[:, ~train], y_all[:, ~train]
+    X, y, Xt, yt = splits(data)
+    Y, Yt = y[None, :], yt[None, :]
     seed = -int(run["seed"])
     if kind == "planar" and len(hidden) == 1 and run["activation"] == "tanh" and run["init"] == "normal":
         return replay_planar(X, Y, hidden[0], run["lr"], seed, log_at)

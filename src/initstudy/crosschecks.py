@@ -12,6 +12,7 @@ import difflib
 import os
 import re
 
+from .datasets import FACTOR_KINDS
 from .safeyaml import short as _short
 
 MAX_RUNS_PER_EXPERIMENT = 200_000
@@ -132,8 +133,9 @@ def cross_checks(config: dict) -> list[str]:
     one_too_big = False  # an experiment over its own limit: the study's total adds nothing
     memory = machine_bytes()
     for name, ds in config["datasets"].items():
-        if ds.get("factor") is not None and ds["kind"] not in ("circles", "make_circles"):
-            problems.append(f"datasets.{name}.factor: only the circle kinds (circles, make_circles) take a factor, not {ds['kind']}")
+        if ds.get("factor") is not None and ds["kind"] not in FACTOR_KINDS:
+            kinds = ", ".join(sorted(FACTOR_KINDS))
+            problems.append(f"datasets.{name}.factor: only the circle kinds ({kinds}) take a factor, not {ds['kind']}")
     for name, exp in config["experiments"].items():
         for i, ds in enumerate(exp["datasets"]):
             if ds not in config["datasets"]:

@@ -165,6 +165,11 @@ def read_table(path: Path | str, columns: list[str] | None = None, name: str | N
         raise TableError(f"{path}: corrupted or truncated Parquet file ({reason}). {RECOVER}") from None
 
 
+def read_columns(path: Path | str, name: str | None = None) -> dict:
+    """A table as ``{column: numpy array}`` (read and checked as by :func:`read_table`)."""
+    return {c: v.to_numpy() for c, v in read_table(path, name=name).items()}
+
+
 def _check_schema(path: Path, have: pa.Schema, name: str) -> None:
     want = arrow_schema(name)
     if list(have.names) != list(want.names) or any(have.field(c).type != want.field(c).type for c in want.names):

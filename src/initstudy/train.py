@@ -28,6 +28,7 @@ import numpy as np
 from . import metrics as M
 from .backends import describe, make_steps
 from .backends.numpy_backend import chunk_size
+from .datasets import splits
 from .draws import hidden_sizes, init_params
 from .inits import SYMMETRIC_INITS
 from .mlp import ACTIVATIONS, bce_from_logits, forward, forward_backward, sigmoid
@@ -274,11 +275,7 @@ def run_cell(runs: list[dict], data: dict[str, Array], *, iterations: int, log_p
     for r in runs:
         if (hidden_sizes(r), r["activation"], r["dataset"]) != (hidden_sizes(first), activation, first["dataset"]):
             raise ValueError("all runs of a batch must share dataset, activation and layer widths")
-    X_all = np.stack([np.asarray(data["x1"], dtype=np.float64), np.asarray(data["x2"], dtype=np.float64)])  # (2, n)
-    train_mask = np.asarray(data["split"]) == "train"
-    y_all = np.asarray(data["y"], dtype=np.float64)
-    X, y = X_all[:, train_mask], y_all[train_mask]
-    Xt, yt = X_all[:, ~train_mask], y_all[~train_mask]
+    X, y, Xt, yt = splits(data)  # X (2, n_train)
     dt = np.dtype(dtype)
     W, b = init_params(runs, X.shape[0], width, depth, dt)
     lr = np.array([r["lr"] for r in runs])
