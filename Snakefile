@@ -4,7 +4,7 @@
 #   results/config.yaml                                 the validated config as run (defaults filled in)
 #   results/datasets/{dataset}.parquet                  x1, x2, y, split
 #   results/train/{experiment}/{shard}.*.parquet        one training job (a shard of runs): metrics, layers, params
-#   results/{metrics,layers,params}.parquet             every run, aggregated (schemas: workflow/schemas/)
+#   results/{metrics,layers,params}.parquet             every run, aggregated (schemas: src/initstudy/schemas/)
 #   results/claims.parquet                              one row per claim: verdict, deciding number, interval
 #   results/measures/{claim}.parquet                    what each claim's verdict was computed from
 #   results/figures/{name}.png                          one figure per name of initstudy.catalog.FIGURES

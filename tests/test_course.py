@@ -9,9 +9,10 @@ import pytest
 from initstudy import config as cfg
 from initstudy.course import beats, compare, draw_label, printed, replay_planar
 from initstudy.datasets import make_circles, make_dataset
+from initstudy.draws import init_params, run_key
 from initstudy.grid import by_cell, cell_id, experiment_runs, layouts
 from initstudy.mlp import ACTIVATIONS, bce_from_logits, forward, forward_backward
-from initstudy.train import init_params, run_cell, run_key
+from initstudy.train import run_cell
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -214,7 +214,7 @@ def test_editing_a_plot_script_reruns_only_plotting(tiny_reference, tmp_path):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_scripts_survive_runs_with_no_finite_state(name, mini_tables, tmp_path):
-    """Runs not finite at initialisation carry NaN metrics and ranks -1 (workflow/schemas/metrics.schema.yaml):
+    """Runs not finite at initialisation carry NaN metrics and ranks -1 (src/initstudy/schemas/metrics.schema.yaml):
     every figure still renders, with no warning turned error by NaN (issue 14)."""
     from initstudy.train import LAYER_COLUMNS, RUN_COLUMNS
 

@@ -279,7 +279,7 @@ def test_missing_or_outdated_table(metrics_file, tiny_metrics):
     with pytest.raises(TableError, match="missing; run snakemake to build it"):
         read_table(metrics_file.with_name("nothing.parquet"))
     with pytest.raises(
-        TableError, match=r"columns or types differ from workflow/schemas/layers.schema.yaml .* Delete it and rerun"
+        TableError, match=r"columns or types differ from initstudy/schemas/layers.schema.yaml .* Delete it and rerun"
     ):
         read_table(metrics_file, name="layers")
     assert len(read_table(metrics_file, name="metrics")) == len(tiny_metrics)

@@ -17,6 +17,7 @@ import report_fixtures as F
 
 from initstudy import config as cfg
 from initstudy import report as R
+from initstudy.formatting import fmt_grid_value
 from initstudy.grid import experiment_runs
 
 pytest_plugins = ["report_fixtures"]
@@ -89,7 +90,7 @@ def test_interval_is_empty_without_both_ends():
 
 
 def test_grid_values_print_as_written():
-    assert [R.fmt_grid_value(v) for v in (0.001, 1000.0, 1.2, 0.01, 3)] == ["0.001", "1000", "1.2", "0.01", "3"]
+    assert [fmt_grid_value(v) for v in (0.001, 1000.0, 1.2, 0.01, 3)] == ["0.001", "1000", "1.2", "0.01", "3"]
 
 
 # ---------------------------------------------------------------- claims, specs, grids

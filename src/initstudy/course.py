@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .datasets import splits
 from .linear import best_linear_accuracy
 
 Array = np.ndarray
@@ -149,10 +150,8 @@ def _select(metrics: pd.DataFrame, experiment: str, where: dict) -> pd.DataFrame
 
 def _replay(kind: str, data: dict[str, Array], run: dict, hidden: list[int], log_at: list[int]) -> dict[int, dict]:
     """The notebook's arithmetic for one notebook-seeded run (``{}`` where the notebook trains no such net)."""
-    train = np.asarray(data["split"]) == "train"
-    X_all = np.stack([np.asarray(data["x1"], float), np.asarray(data["x2"], float)])
-    y_all = np.asarray(data["y"], float)[None, :]
-    X, Y, Xt, Yt = X_all[:, train], y_all[:, train], X_all[:, ~train], y_all[:, ~train]
+    X, y, Xt, yt = splits(data)
+    Y, Yt = y[None, :], yt[None, :]
     seed = -int(run["seed"])
     if kind == "planar" and len(hidden) == 1 and run["activation"] == "tanh" and run["init"] == "normal":
         return replay_planar(X, Y, hidden[0], run["lr"], seed, log_at)
@@ -233,7 +232,7 @@ COLUMNS = [
     "published", "published_text", "expected", "notebook_seed", "ours", "ours_text", "match", "replay", "replay_text",
     "seeds_n", "seeds_median", "seeds_min", "seeds_max", "beats", "draw", "ceiling", "note",
 ]  # fmt: skip
-"""Columns of results/course.parquet, in order (workflow/schemas/course.schema.yaml)."""
+"""Columns of results/course.parquet, in order (src/initstudy/schemas/course.schema.yaml)."""
 
 DTYPES = {c: "int64" for c in ("number", "iteration", "notebook_seed", "seeds_n")} | {"match": "bool"}
 
@@ -243,7 +242,7 @@ DTYPES = {c: "int64" for c in ("number", "iteration", "notebook_seed", "seeds_n"
 
 def _shown(value: float, fmt: str) -> str:
     """A seed statistic in the number's unit: costs to the printed 6 decimals, accuracies to 4 digits."""
-    from .report import fmt as number
+    from .formatting import fmt as number
 
     if value is None or np.isnan(value):
         return "—"

@@ -3,7 +3,8 @@
 Every generator takes an explicit ``numpy.random.Generator``-free seed and returns ``(X, y)``
 with ``X`` of shape ``(n, 2)`` (float64) and ``y`` of shape ``(n,)`` (int8, values 0/1).
 :func:`make_dataset` draws a train and a test split with two different seeds and returns one
-table-like dict with columns ``x1, x2, y, split``.
+table-like dict with columns ``x1, x2, y, split``; :func:`splits` turns those columns back into the
+arrays a net trains on.
 
 ``flower`` reproduces, bit for bit, the planar dataset of the course's assignment
 (``numpy.random.RandomState(1)``, 2 classes of 200 points), and ``make_circles`` the circles of
@@ -157,3 +158,12 @@ def make_dataset(
         "y": np.r_[ytr, yte].astype(np.int8),
         "split": np.array(["train"] * len(ytr) + ["test"] * len(yte)),
     }
+
+
+def splits(data) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``X (2, n_train), y (n_train,), X_test (2, n_test), y_test (n_test,)``, float64, from a dataset's
+    columns ``x1, x2, y, split`` (as :func:`make_dataset` returns them or its Parquet table holds them)."""
+    X_all = np.stack([np.asarray(data["x1"], dtype=np.float64), np.asarray(data["x2"], dtype=np.float64)])
+    train = np.asarray(data["split"]) == "train"
+    y_all = np.asarray(data["y"], dtype=np.float64)
+    return X_all[:, train], y_all[train], X_all[:, ~train], y_all[~train]

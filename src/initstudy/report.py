@@ -3,8 +3,9 @@
 Pure functions (no files, no Snakemake): ``workflow/scripts/render_report.py`` reads the claims
 table, the claim specs (config/claims.yaml), the config as run and the provenance it collects,
 and :func:`report_context` turns them into the one dict the Jinja template renders. Every number
-the report prints passes through :func:`fmt` (three significant digits, ``×10ⁿ`` for very small
-or large values), so the template never formats or types a number itself.
+the report prints passes through :func:`initstudy.formatting.fmt` (three significant digits,
+``×10ⁿ`` for very small or large values), so the template never formats or types a number itself;
+each experiment's grid is put in words by :mod:`initstudy.gridtext`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .claims import COLUMNS
-from .grid import experiment_runs, init_pairs, seed_list
+from .formatting import fmt, interval, is_missing
+from .gridtext import grid_rows, seeds_text
 
 VERDICTS = {
     "holds": {"label": "holds", "symbol": "✓", "meaning": "the data support the claim under its decision rule"},
@@ -32,62 +34,11 @@ VERDICTS = {
 CLAIM_COLUMNS = COLUMNS
 """Columns of results/claims.parquet that the report reads."""
 
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 _CLAIM_ID = re.compile(r"^([A-Z]+)([0-9]+)$")
 
 
 class ReportError(ValueError):
     """Inputs of the report that do not fit together (a claim without spec, an unknown verdict...)."""
-
-
-def is_missing(x: Any) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x))
-
-
-def fmt(x: Any, digits: int = 3) -> str:
-    """A number for a reader: ``0.932``, ``12,345``, ``1.2×10⁻¹³``; ``—`` for None or NaN.
-
-    Integers print in full with thousands separators; floats with ``digits`` significant digits,
-    in scientific form below 1e-3 or from 1e5 on; ``inf`` as ``∞``; booleans as yes/no.
-    """
-    if isinstance(x, bool):
-        return "yes" if x else "no"
-    if is_missing(x):
-        return "—"
-    if hasattr(x, "item") and not isinstance(x, (str, bytes)):  # numpy scalar
-        return fmt(x.item(), digits)
-    if isinstance(x, int):
-        return f"{x:,}"
-    if isinstance(x, float):
-        if math.isinf(x):
-            return "∞" if x > 0 else "−∞"
-        if x == 0:
-            return "0"
-        if 1e-3 <= abs(x) < 1e5:
-            decimals = max(0, digits - 1 - math.floor(math.log10(abs(x))))
-            text = f"{x:,.{decimals}f}"
-            if decimals:
-                text = text.rstrip("0").rstrip(".")
-            return text.replace("-", "−")
-        mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
-        mantissa = mantissa.rstrip("0").rstrip(".")
-        power = "10" + str(int(exponent)).translate(_SUPERSCRIPT)
-        return power.replace("-", "−") if mantissa == "1" else f"{mantissa}×{power}".replace("-", "−")
-    return str(x)
-
-
-def fmt_grid_value(x: Any) -> str:
-    """A config value as written in a grid (``0.001``, ``1000``, ``1.2``): shortest exact form."""
-    if isinstance(x, float):
-        return f"{x:g}"
-    return str(x)
-
-
-def interval(lo: Any, hi: Any) -> str:
-    """``[0.91, 0.95]``, or an empty string when either end is missing."""
-    if is_missing(lo) or is_missing(hi):
-        return ""
-    return f"[{fmt(lo)}, {fmt(hi)}]"
 
 
 def claim_sort_key(claim_id: str) -> tuple:
@@ -130,69 +81,6 @@ def claim_experiments(claim_id: str, spec: Mapping, config: Mapping) -> list[str
     """The experiments that serve a claim: named in its spec or listing it under ``claims``, in config order."""
     named = set(spec_experiments(spec))
     return [name for name, exp in config["experiments"].items() if name in named or claim_id in exp.get("claims", [])]
-
-
-def _join(values: Iterable) -> str:
-    return ", ".join(fmt_grid_value(v) for v in values)
-
-
-def _init_text(exp: Mapping) -> str:
-    by_scheme: dict[str, list[float]] = {}
-    for scheme, scale in init_pairs(exp):
-        by_scheme.setdefault(scheme, [])
-        if scheme != "zeros" and scale not in by_scheme[scheme]:
-            by_scheme[scheme].append(scale)
-    parts = []
-    for scheme, scales in by_scheme.items():
-        parts.append(scheme if not scales else f"{scheme} at {_join(scales)}")
-    return "; ".join(parts)
-
-
-def _bias_text(exp: Mapping) -> str:
-    parts = []
-    for scheme in exp["bias_inits"]:
-        parts.append(scheme if scheme == "zeros" else f"{scheme} at {_join(exp['bias_scales'])}")
-    return "; ".join(parts)
-
-
-def _seeds_text(seeds, notebook_seeds=()) -> str:
-    values = seed_list(seeds)
-    if isinstance(seeds, int) and seeds > 1:
-        text = f"{fmt(seeds)} (seeds 0–{seeds - 1})"
-    else:
-        text = f"{len(values)} ({_join(values)})"
-    if notebook_seeds:  # drawn the course notebooks' way (initstudy.train), recorded as seed -k
-        text += f" + the notebook's draw after np.random.seed({_join(notebook_seeds)})"
-    return text
-
-
-def _layout_text(layout) -> str:
-    return "none (logistic regression)" if not layout else "[" + ", ".join(map(str, layout)) + "]"
-
-
-def grid_rows(name: str, exp: Mapping) -> list[tuple[str, str]]:
-    """An experiment's grid as (label, value) rows, generated from the config as run."""
-    if exp.get("layers"):  # a width per hidden layer
-        rows = [("Datasets", ", ".join(exp["datasets"])), ("Hidden layers (units each)", "; ".join(map(_layout_text, exp["layers"])))]
-        if any(exp["layers"]):
-            rows.append(("Hidden activations", ", ".join(exp["activations"])))
-    else:
-        shallow = all(d == 0 for d in exp["depths"])
-        rows = [
-            ("Datasets", ", ".join(exp["datasets"])),
-            ("Hidden layers (depth)", _join(exp["depths"]) + (" (logistic regression)" if shallow else "")),
-        ]
-        if not shallow:
-            rows += [("Hidden activations", ", ".join(exp["activations"])), ("Units per hidden layer", _join(exp["widths"]))]
-    rows += [
-        ("Weight init (scale)", _init_text(exp)),
-        ("Bias init", _bias_text(exp)),
-        ("Seeds", _seeds_text(exp["seeds"], exp.get("notebook_seeds") or ())),
-        ("Learning rates", _join(exp["lrs"])),
-        ("Iterations (gradient steps)", fmt(int(exp["iterations"]))),
-        ("Runs in the grid", fmt(len(experiment_runs(name, dict(exp))))),
-    ]
-    return rows
 
 
 def _is_scalar(v: Any) -> bool:
@@ -403,7 +291,7 @@ def report_context(
                 "name": name,
                 "description": exp.get("description", ""),
                 "claims": ", ".join(exp.get("claims", [])),
-                "seeds": _seeds_text(exp["seeds"], exp.get("notebook_seeds") or ()),
+                "seeds": seeds_text(exp["seeds"], exp.get("notebook_seeds") or ()),
                 "trained": runs.get(name),
             }
             for name, exp in config["experiments"].items()

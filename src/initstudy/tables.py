@@ -1,6 +1,6 @@
 """Parquet tables of the study: declared schemas, checked writes, atomic files, clear read errors.
 
-The schemas live in ``workflow/schemas/<table>.schema.yaml`` (column name, type, description);
+The schemas are ``<table>.schema.yaml`` of :mod:`initstudy.schemas` (column name, type, description);
 :func:`write_table` refuses a frame whose columns or dtypes differ from its schema, and writes
 through a temporary file renamed into place, so a killed job never leaves a partial file under
 the final name. :func:`read_table` turns a corrupted or truncated file into an error that names
@@ -19,9 +19,8 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-import yaml
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "workflow" / "schemas"
+from . import schemas
 
 _PA_TYPES = {
     "string": pa.string(),
@@ -40,8 +39,7 @@ class TableError(RuntimeError):
 
 def table_schema(name: str) -> dict:
     """The declared schema of table ``name`` (``{"columns": {col: {"type", "description"}}}``)."""
-    with open(SCHEMA_DIR / f"{name}.schema.yaml") as fh:
-        return yaml.safe_load(fh)
+    return schemas.load(name)
 
 
 def arrow_schema(name: str) -> pa.Schema:
@@ -57,7 +55,7 @@ def to_arrow(df: pd.DataFrame, name: str) -> pa.Table:
         missing = [c for c in want if c not in have]
         extra = [c for c in have if c not in want]
         raise TableError(
-            f"table '{name}' does not match workflow/schemas/{name}.schema.yaml: missing {missing}, unexpected {extra}"
+            f"table '{name}' does not match its schema initstudy/schemas/{name}.schema.yaml: missing {missing}, unexpected {extra}"
         )
     try:
         return pa.Table.from_pandas(df, schema=schema, preserve_index=False)
@@ -167,9 +165,14 @@ def read_table(path: Path | str, columns: list[str] | None = None, name: str | N
         raise TableError(f"{path}: corrupted or truncated Parquet file ({reason}). {RECOVER}") from None
 
 
+def read_columns(path: Path | str, name: str | None = None) -> dict:
+    """A table as ``{column: numpy array}`` (read and checked as by :func:`read_table`)."""
+    return {c: v.to_numpy() for c, v in read_table(path, name=name).items()}
+
+
 def _check_schema(path: Path, have: pa.Schema, name: str) -> None:
     want = arrow_schema(name)
     if list(have.names) != list(want.names) or any(have.field(c).type != want.field(c).type for c in want.names):
         raise TableError(
-            f"{path}: columns or types differ from workflow/schemas/{name}.schema.yaml (written by another version?). {RECOVER}"
+            f"{path}: columns or types differ from initstudy/schemas/{name}.schema.yaml (written by another version?). {RECOVER}"
         )

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from initstudy.course import compare
 from initstudy.rulescript import run_rule
-from initstudy.tables import read_table, write_table
+from initstudy.tables import read_columns, read_table, write_table
 
 log = logging.getLogger("compare_course")
 
@@ -26,7 +26,7 @@ def main(
     metrics: str, datasets: list[str], course_out: str, seeds_out: str, *, course: dict, layouts: dict, replay: bool = True
 ) -> None:
     df = read_table(metrics, name="metrics")
-    data = {Path(p).stem: {c: v.to_numpy() for c, v in read_table(p).items()} for p in datasets}
+    data = {Path(p).stem: read_columns(p) for p in datasets}
     table, seeds = compare(course, df, data, hidden_lookup(layouts), replay=replay)
     write_table(table, course_out, "course")
     write_table(seeds, seeds_out, "course_seeds")

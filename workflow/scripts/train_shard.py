@@ -8,7 +8,7 @@ from threadpoolctl import threadpool_limits
 
 from initstudy.backends import describe, resolve
 from initstudy.rulescript import run_rule
-from initstudy.tables import read_table, write_table
+from initstudy.tables import read_columns, write_table
 from initstudy.train import run_shard
 
 
@@ -19,7 +19,7 @@ def main(datasets: dict[str, str], metrics: str, layers: str, params: str, *, ru
         from initstudy.backends.jax_backend import configure
 
         configure(threads)
-    data = {name: {c: v.to_numpy() for c, v in read_table(path).items()} for name, path in datasets.items()}
+    data = {name: read_columns(path) for name, path in datasets.items()}
     start = time.perf_counter()
     log.info("training %d runs for %d iterations on %s (backend %s)", len(runs), settings["iterations"], describe(backend), backend)
     with threadpool_limits(limits=threads):

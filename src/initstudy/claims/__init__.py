@@ -1,5 +1,5 @@
 """Verdicts on the lecture's claims (L01-L14) and the questions beyond it (B01-B04), computed from the metric
-tables by declared rules (``config/claims.yaml``, schema ``workflow/schemas/claims.schema.yaml``).
+tables by declared rules (``config/claims.yaml``, schema ``src/initstudy/schemas/claims.schema.yaml``).
 
 Where things live (a newcomer's map):
 

@@ -65,9 +65,9 @@ COLUMNS = (
     "rule",
     "details",
 )
-"""Columns of results/claims.parquet (declared in workflow/schemas/claims_table.schema.yaml)."""
+"""Columns of results/claims.parquet (declared in src/initstudy/schemas/claims_table.schema.yaml)."""
 MEASURE_COLUMNS = ("claim_id", *MEASURES)
-"""Columns of results/measures/<claim>.parquet (declared in workflow/schemas/measures.schema.yaml)."""
+"""Columns of results/measures/<claim>.parquet (declared in src/initstudy/schemas/measures.schema.yaml)."""
 NOT_RUN = "not run"
 """The statistic of a claim none of whose experiments is in the study (its verdict is inconclusive)."""
 
@@ -89,7 +89,7 @@ def _undecided(record: dict, statistic: str, note: str) -> dict:
 
 def measured_only(data: Data, experiments: list[str]) -> tuple[Data, int]:
     """``data`` without the runs that were not finite at initialisation (NaN metrics, ranks -1: see
-    workflow/schemas/metrics.schema.yaml), and how many of them belong to ``experiments``."""
+    src/initstudy/schemas/metrics.schema.yaml), and how many of them belong to ``experiments``."""
     m, lay = data.metrics, data.layers
     nan = m["loss"].isna() if len(m) else pd.Series(False, index=m.index)
     if not nan.any():

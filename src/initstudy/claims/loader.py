@@ -10,20 +10,20 @@ it is reported as not run (:func:`not_run`).
 from __future__ import annotations
 
 import difflib
-import math
 import string
 from collections.abc import Mapping
 from pathlib import Path
 
 import jsonschema
-import yaml
 
+from .. import schemas
 from ..catalog import FIGURES
-from ..config import ConfigError, display_path, read_yaml
-from ..config import _path as _key_path  # the config checker's key paths: experiments.x.scales[0]
+from ..safeyaml import ConfigError, display_path, read_yaml
+from ..schemacheck import key_path as _key_path  # the config checker's key paths: experiments.x.scales[0]
+from ..schemacheck import non_finite, unknown_keys
 from .frames import as_list
 
-SCHEMA_PATH = Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "claims.schema.yaml"
+SCHEMA_PATH = schemas.path("claims")
 EXPERIMENT_REFS = (
     "budget_reference", "signal_experiment", "train_experiment", "shallow_experiment", "slowdown_experiment",
     "active_experiment", "width_experiment",
@@ -55,13 +55,7 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
     """One line naming the key path and what is wrong there."""
     where = _key_path(error.absolute_path)
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        known = list(error.schema.get("properties", {}))
-        extra = [k for k in error.instance if k not in known]
-        hints = [
-            f"'{k}'" + (f" (did you mean '{c[0]}'?)" if (c := difflib.get_close_matches(str(k), known, n=1)) else "")
-            for k in extra
-        ]
-        return f"{where}: unknown key {', '.join(hints)}; known keys: {', '.join(known)}"
+        return unknown_keys(error)
     if error.validator == "oneOf" and error.context:
         # the branch the value meant (its `method` matches): report what is wrong inside it
         branches: dict = {}
@@ -88,26 +82,14 @@ def _merge_shared(lines: list[str]) -> list[str]:
     return out
 
 
-def _non_finite(data, parts: tuple = ()) -> list[str]:
-    """Key paths of NaN or infinite numbers (JSON schema's bounds let NaN through)."""
-    if isinstance(data, dict):
-        return [p for k, v in data.items() for p in _non_finite(v, (*parts, k))]
-    if isinstance(data, list):
-        return [p for i, v in enumerate(data) for p in _non_finite(v, (*parts, i))]
-    if isinstance(data, float) and not math.isfinite(data):
-        return [f"{_key_path(parts)}: {data!r} is not a finite number"]
-    return []
-
-
 def validate_claims(data, schema_path: Path | str = SCHEMA_PATH) -> dict:
     """Check the claims rules against their schema, then that every claim has an evaluator and a rule text."""
     from .evaluate import EVALUATORS  # the registry imports every claim module
 
-    with open(schema_path) as fh:
-        schema = yaml.safe_load(fh)
+    schema = schemas.read(schema_path)
     if not isinstance(data, dict):
         raise ClaimsConfigError(f"(top level): the claims file must be a mapping with a 'claims' key, not {type(data).__name__}")
-    problems = _non_finite(data)
+    problems = [f"{_key_path(p)}: {x!r} is not a finite number" for p, x in non_finite(data)]
     if problems:
         raise ClaimsConfigError("\n".join(_merge_shared(problems)))
     validator = jsonschema.Draft202012Validator(schema)
