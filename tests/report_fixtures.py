@@ -119,6 +119,7 @@ def claim_rows(ids=tuple(CLAIM_FIGURES)) -> list[dict]:
                         "widths": [4, 8],
                         "best linear accuracy": {"flower": 0.6875, "moons": 0.885},
                         "median iterations": {"tanh": {"0.01": 145.0, "100": None}, "sigmoid": {"0.01": 600.0, "100": None}},
+                        "activation std by layer": {"tanh": {str(k): 0.7 ** k for k in range(1, 33)}},  # wider than the page
                     }
                 ),
             }

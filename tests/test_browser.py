@@ -29,6 +29,8 @@ ANCHORS = "Array.from(document.querySelectorAll('section.claim')).map(s => s.id)
 DANGLING = "Array.from(document.querySelectorAll('a[href^=\"#\"]')).map(a => a.getAttribute('href')).filter(h => !document.getElementById(h.slice(1)))"
 SUMMARY_LINKS = "Array.from(document.querySelectorAll('#summary td.id a')).map(a => a.getAttribute('href'))"
 RESOURCES = "performance.getEntriesByType('resource').map(r => r.name)"
+# How far the page scrolls sideways: a wide table must scroll in its own box, never the page.
+OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
 
 def open_report(html: Path, tmp_path: Path, *, screenshot: Path | None = None, pdf: Path | None = None) -> dict:
@@ -44,6 +46,7 @@ def open_report(html: Path, tmp_path: Path, *, screenshot: Path | None = None, p
             "summary_links": page.evaluate(SUMMARY_LINKS),
             "resources": page.evaluate(RESOURCES),
             "title": page.evaluate("document.title"),
+            "overflow": page.evaluate(OVERFLOW),
         }
         if screenshot:
             page.screenshot(screenshot)
@@ -60,6 +63,7 @@ def check(seen: dict, claim_ids) -> None:
     assert seen["summary_links"] == [f"#{c}" for c in seen["anchors"]]
     assert not seen["dangling"], f"links to missing anchors: {seen['dangling']}"
     assert not seen["resources"], f"the report fetched external resources: {seen['resources']}"
+    assert seen["overflow"] <= 0, f"the page scrolls sideways by {seen['overflow']} px"
     assert not seen["errors"], "console errors:\n" + "\n".join(seen["errors"])
 
 
