@@ -66,6 +66,9 @@ def score_panel(ax, m: pd.DataFrame, activation: str, compare: str) -> None:
         ax.scatter(k + jitter, v, s=14, color=colour, alpha=0.8, lw=0, zorder=3)
         if len(v) and k < 2:
             ax.plot([k - 0.22, k + 0.22], [np.mean(v)] * 2, color=colour, lw=2.5, zorder=4)
+    if scores.empty:
+        ax.text(0.5, 0.6, "no seed reached the target\nat a large or the reference scale", ha="center", va="center",
+                fontsize=8, color="#555555", transform=ax.transAxes)  # fmt: skip
     point, lo, hi = summary(m, CHECKS[0])
     if np.isfinite(point):
         ax.errorbar(2.3, point, yerr=[[point - lo], [hi - point]], fmt="o", color="black", ms=5, capsize=3, lw=1.4, zorder=5)
