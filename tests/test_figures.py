@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "workflow" / "scripts"
 NAMES = (
     "datasets", "logistic", "symmetry_gaps", "width_accuracy", "decision_boundaries", "bias_init", "saturation",
-    "learning_curves", "iterations_to_target", "relu_slowdown", "relu_scale", "accuracy_vs_scale", "depth_signal", "depth_accuracy", "best_scale",
+    "learning_curves", "iterations_to_target", "relu_slowdown", "relu_scale", "accuracy_vs_scale", "depth_signal",
+    "depth_accuracy", "best_scale",
 )  # fmt: skip
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -61,7 +61,8 @@ def _flattest(sig_lay: pd.DataFrame, rule: dict, act: str, critical: float, deta
     per_seed = pd.DataFrame({"seed": np.repeat(seeds, len(scales)), "x": np.tile(scales, len(seeds)), "v": growth.ravel()})
     rows = [table_rows(B03_GROWTH, per_seed.assign(a=act), "v", "a", "x", "seed"),
             measure_rows(B03_FLAT, pd.Series([best]), cell=act)]  # fmt: skip
-    bit = f"the backward signal is flattest at sigma_w = {fmt_scale(best)} ({float(med[scales == best][0]):+.4f} decades per layer)"
+    at = float(med[scales == best][0])
+    bit = f"the backward signal is flattest at sigma_w = {fmt_scale(best)} ({at:+.4f} decades per layer)"
     return check, rows, [bit]
 
 

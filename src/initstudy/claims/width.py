@@ -118,11 +118,13 @@ def _l05_story(data: Data, sym, fin, rnd, spread, rule: dict) -> tuple[str, dict
         by_w = fin[(fin["dataset"] == d) & (fin["activation"] == a) & (fin["init"] == i) & (fin["scale"] == sc)]
         by_w = by_w.groupby("width")["train_acc"].median()
         note += (f" Final accuracy does change with width after a fixed budget ({d}, {a}, {i} {sc:g}: {by_w.iloc[0]:.3g} "
-                 f"at width {by_w.index[0]}, {by_w.min():.3g} at width {by_w.idxmin()}): the step size, not the capacity.")  # fmt: skip
+                 f"at width {by_w.index[0]}, {by_w.min():.3g} at width {by_w.idxmin()}): the step size, not the "
+                 "capacity.")  # fmt: skip
     tw = sym[sym["twin_logit_gap"].notna() & (sym["width"] >= rule["twin_min_width"])]
     if len(tw):
         cells = tw.groupby(["dataset", "activation", "init", "scale", "width"])["twin_logit_gap"].max()
-        details["largest |logit difference| from the width-1 twin, by cell"] = {", ".join(map(str, k)): float(v) for k, v in cells.items()}
+        key = "largest |logit difference| from the width-1 twin, by cell"
+        details[key] = {", ".join(map(str, k)): float(v) for k, v in cells.items()}
         note += (f" Width-1 twin: {len(cells)} symmetric cells of width >= {rule['twin_min_width']}; logits agree to "
                  f"<= 1e-12 in {int((cells <= 1e-12).sum())} of them (largest difference {cells.max():.2g}).")  # fmt: skip
     return note, details
