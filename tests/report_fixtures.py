@@ -39,7 +39,7 @@ CLAIM_FIGURES = {
     "L07": ["bias_init"],
     "L08": ["saturation"],
     "L09": ["learning_curves", "iterations_to_target"],
-    "L10": ["relu_scale"],
+    "L10": ["relu_slowdown"],
     "L11": ["relu_scale"],
     "L12": ["accuracy_vs_scale"],
     "L13": ["depth_signal", "depth_accuracy"],

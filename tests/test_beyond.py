@@ -24,7 +24,7 @@ from initstudy.metrics import gap_rows
 from initstudy.mlp import ACTIVATIONS, forward_backward
 from initstudy.tables import read_table, write_table
 from initstudy.train import init_params, run_shard
-from test_figures import load_script
+from test_figures import load_script, write_measures
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "workflow" / "scripts"
@@ -182,6 +182,10 @@ MINI = {
                        "inits": [{"scheme": "lecun_normal", "scales": [0.5, 1.0, 1.4142]},
                                  {"scheme": "orthogonal", "scales": [1.0, 1.4142]}],
                        "seeds": 2, "lrs": [0.3], "iterations": 20, "log_points": 3},
+        "deep_families": {"datasets": ["flower"], "activations": ["tanh", "relu"], "widths": [4], "depths": [2, 4],
+                          "inits": [{"scheme": "lecun_normal", "scales": [1.0, 1.4142135623730951]},
+                                    {"scheme": "orthogonal", "scales": [1.0, 1.4142135623730951]}],
+                          "seeds": 2, "lrs": [0.1, 0.3], "iterations": 20, "log_points": 3},
         "families": {"datasets": ["flower"], "activations": ["tanh", "relu"], "widths": [3], "inits": ["normal", "uniform"],
                      "scales": [0.01, 1.0], "seeds": 3, "iterations": 20, "log_points": 3},
         "glorot": {"datasets": ["flower"], "activations": ["tanh"], "widths": [8], "depths": [4],
@@ -196,12 +200,13 @@ def render(name: str, tables: Path, out: Path) -> Path:
     main = load_script(name).main
     m, lay, par = (str(tables / f"{t}.parquet") for t in ("metrics", "layers", "params"))
     ds = str(tables / "datasets" / "flower.parquet")
+    measures = {c: str(tables / "measures" / f"{c}.parquet") for c in ("B03", "B04")}
     calls = {
         "constant_inits": lambda: main(m, [ds], str(out), dataset="flower", width=4),
         "bias_only": lambda: main(lay, m, par, str(out), metric="test_acc", reference=("normal", 0.01), reference_bias="zeros"),
-        "edge_of_chaos": lambda: main(lay, m, str(out), critical={"tanh": 1.0, "relu": math.sqrt(2)}, reach_log10=1.0),
+        "edge_of_chaos": lambda: main(lay, measures["B03"], str(out), critical={"tanh": 1.0, "relu": math.sqrt(2)}, factor=1.2),
         "glorot_histograms": lambda: main(lay, ds, str(out)),
-        "init_families": lambda: main(m, lay, str(out), margin=0.03),
+        "init_families": lambda: main(measures["B04"], str(out), margin=0.03),
     }
     calls[name]()
     return out
@@ -224,6 +229,7 @@ def mini(tmp_path_factory) -> Path:
             parts[kind].append(pd.DataFrame(c))
     for kind, frames in parts.items():
         write_table(pd.concat(frames, ignore_index=True), root / f"{kind}.parquet", kind)
+    write_measures(root)
     return root
 
 
@@ -246,6 +252,7 @@ def test_b_figures_survive_missing_experiments(name, mini, tmp_path):
     for kind in ("metrics", "layers", "params"):
         df = read_table(mini / f"{kind}.parquet")
         write_table(df[df["experiment"] == keep].reset_index(drop=True), partial / f"{kind}.parquet", kind)
+    write_measures(partial)
     assert_png(render(name, partial, tmp_path / f"{name}.png"), 2_000)
 
 
@@ -265,14 +272,21 @@ def test_glorot_histograms_recompute_the_logged_init(mini):
             np.testing.assert_allclose([a[r].std() for a in A], logged.sort_index().to_numpy(), rtol=1e-9)
 
 
-def test_the_edge_figure_and_the_claim_share_the_reach_rule():
-    from initstudy.claims import signal_reach
+def test_b_figures_plot_what_their_verdicts_wrote(mini):
+    """edge_of_chaos and init_families read B03's and B04's measures tables (the check names the claims write),
+    and find rows there: the figure and the verdict cannot drift apart."""
+    from initstudy.claims import families
 
-    fwd = np.array([[0.0, -0.5, -1.2, -2.0], [0.0, 0.1, 0.2, 0.3]])
-    bwd = np.array([[0.0, 0.0, 0.0, 0.0], [0.0, 0.5, 1.5, 3.0]])
-    reach, worst = signal_reach(fwd, bwd, 1.0)
-    assert reach.tolist() == [2, 2] and worst.tolist() == [0.5, 0.5]
-    assert "signal_reach" in (SCRIPTS / "plot_edge_of_chaos.py").read_text()
+    edge, fam = load_script("edge_of_chaos"), load_script("init_families")
+    assert (edge.GROWTH, edge.FLAT, edge.TRAIN, edge.RATIO) == (families.B03_GROWTH, families.B03_FLAT,
+                                                                families.B03_TRAIN, families.B03_RATIO)  # fmt: skip
+    assert (fam.DIFF, fam.STD, fam.TRAINED) == (families.B04_DIFF, families.B04_STD, families.B04_TRAINED)
+    b03 = read_table(mini / "measures" / "B03.parquet", name="measures")
+    b04 = read_table(mini / "measures" / "B04.parquet", name="measures")
+    for name in (edge.GROWTH, edge.FLAT, edge.TRAIN):
+        assert (b03["check"] == name).any(), name
+    for name in (fam.DIFF, fam.STD, fam.TRAINED):
+        assert (b04["check"] == name).any(), name
 
 
 # --- configs, rules, figures and captions agree ---------------------------------------------------

@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "workflow" / "scripts"
 NAMES = (
     "datasets", "logistic", "symmetry_gaps", "width_accuracy", "decision_boundaries", "bias_init", "saturation",
-    "learning_curves", "iterations_to_target", "relu_scale", "accuracy_vs_scale", "depth_signal", "depth_accuracy", "best_scale",
+    "learning_curves", "iterations_to_target", "relu_slowdown", "relu_scale", "accuracy_vs_scale", "depth_signal",
+    "depth_accuracy", "best_scale",
 )  # fmt: skip
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -50,6 +51,11 @@ MINI = {
                  "bias_inits": ["zeros", "normal"], "bias_scales": [1.0], "seeds": 3, "iterations": 40, "log_points": 4},
         "scale": {"datasets": ["flower"], "activations": ["tanh", "sigmoid", "relu"], "widths": [3], "inits": ["normal"],
                   "scales": [0.01, 1.0, 100.0], "seeds": 2, "lrs": [0.3, 1.2], "iterations": 40, "log_points": 5},
+        "scale_wide": {"datasets": ["flower"], "activations": ["tanh", "sigmoid", "relu"], "widths": [6], "inits": ["normal"],
+                       "scales": [0.01, 1.0, 100.0], "seeds": 2, "lrs": [0.3, 1.2], "iterations": 40, "log_points": 5},
+        "scale_init": {"datasets": ["flower"], "activations": ["tanh", "relu"], "widths": [6], "inits": ["normal"],
+                       "scales": [0.01, 1.0, 100.0], "bias_inits": ["normal"], "bias_scales": [1.0], "seeds": 2,
+                       "lrs": [1.2], "iterations": 0, "log_points": 1},
         "deep": {"datasets": ["flower"], "activations": ["tanh", "relu"], "widths": [4], "depths": [1, 3],
                  "inits": [{"scheme": "normal", "scales": [0.01]}, {"scheme": "he_normal", "scales": [1.0]}],
                  "seeds": 2, "lrs": [0.3], "iterations": 30, "log_points": 4},
@@ -70,17 +76,18 @@ def render(name: str, tables: Path, out: Path, experiments_in_metrics=None) -> P
     main = load_script(name).main
     ds = {d: str(tables / "datasets" / f"{d}.parquet") for d in ("flower", "moons")}
     m, lay, par = (str(tables / f"{t}.parquet") for t in ("metrics", "layers", "params"))
-    measures = {c: str(tables / "measures" / f"{c}.parquet") for c in ("L05", "L14")}
+    measures = {c: str(tables / "measures" / f"{c}.parquet") for c in ("L05", "L07", "L09", "L10", "L14")}
     calls = {
         "datasets": lambda: main(list(ds.values()), str(out)),
         "logistic": lambda: main(m, str(out)),
         "symmetry_gaps": lambda: main(lay, str(out)),
         "width_accuracy": lambda: main(m, measures["L05"], str(out)),
         "decision_boundaries": lambda: main(par, ds["flower"], str(out), activation="tanh", width=4),
-        "bias_init": lambda: main(m, str(out), metric="test_acc", margin=0.03, statistic="mean", interval=None),
+        "bias_init": lambda: main(m, measures["L07"], str(out), metric="test_acc", margin=0.03, statistic="mean", interval=None),
         "saturation": lambda: main(lay, str(out)),
         "learning_curves": lambda: main(m, str(out), lr=1.2),
-        "iterations_to_target": lambda: main(m, str(out), target=0.7, lr=1.2),
+        "iterations_to_target": lambda: main(m, measures["L09"], str(out), target=0.7, lr=1.2),
+        "relu_slowdown": lambda: main(measures["L10"], m, str(out), experiment="scale", target=0.7),
         "relu_scale": lambda: main(m, lay, str(out), lr=1.2),
         "accuracy_vs_scale": lambda: main(m, str(out), reference=0.01),
         "depth_signal": lambda: main(lay, str(out)),
@@ -233,3 +240,26 @@ def test_scripts_survive_runs_with_no_finite_state(name, mini_tables, tmp_path):
         write_table(df, nan_tables / f"{kind}.parquet", kind)
     write_measures(nan_tables)
     assert_png(render(name, nan_tables, tmp_path / f"{name}.png"), min_bytes=2_000)
+
+
+def test_figures_plot_what_their_verdicts_wrote(mini_tables):
+    """bias_init, iterations_to_target and relu_slowdown read the L07, L09 and L10 measures tables by the check
+    names the claims write, and find rows there; no plot script imports the claims code to recompute a verdict's
+    numbers (issue 10)."""
+    from initstudy.claims import logistic_bias, saturation
+
+    it, relu, bias = load_script("iterations_to_target"), load_script("relu_slowdown"), load_script("bias_init")
+    assert (it.TIME_BEST, it.TIME_FIXED) == (saturation.TIME_BEST, saturation.TIME_FIXED)
+    assert (relu.TIME_BEST, relu.SCORE, relu.ACTIVE, relu.CHECKS) == (
+        saturation.TIME_BEST, saturation.L10_SCORE, saturation.L10_ACTIVE, saturation.L10_CHECKS
+    )
+    assert bias.CHECK == logistic_bias.L07_CHECK
+    read = {c: read_table(mini_tables / "measures" / f"{c}.parquet", name="measures") for c in ("L07", "L09", "L10")}
+    assert read["L07"]["check"].str.startswith(bias.CHECK).any()
+    assert (read["L09"]["check"] == it.TIME_BEST).any() and (read["L09"]["check"] == it.TIME_FIXED).any()
+    for name in (relu.TIME_BEST, relu.ACTIVE, f"{relu.CHECKS[0]}: statistic", f"{relu.CHECKS[1]}: statistic"):
+        assert (read["L10"]["check"] == name).any(), name
+    for script in SCRIPTS.glob("plot_*.py"):
+        text = script.read_text()
+        if script.stem != "plot_depth_accuracy":  # L13's figure: its own issue
+            assert "from initstudy.claims" not in text and "from initstudy import claims" not in text, script.name

@@ -2,6 +2,8 @@
 # (workflow/report/captions/<name>.rst) per figure; each writes results/figures/<name>.png.
 #
 # Figure scripts read Parquet tables only (never train), so editing one re-runs only its rule.
+# A figure that illustrates a claim plots that claim's measures table (results/measures/<claim>.parquet,
+# written by evaluate_claims): no figure script re-derives a number a verdict used.
 # Where a figure shows what a claim's decision rule measures (target accuracy, fixed lr, metric,
 # margin), the value comes from config/claims.yaml, so figure and verdict cannot drift apart.
 # The figure list is initstudy.catalog.FIGURES; the claims rules come from CLAIMS (common.smk), the
@@ -144,6 +146,7 @@ rule plot_bias_init:
     localrule: True
     input:
         metrics="results/metrics.parquet",
+        measures="results/measures/L07.parquet",
     output:
         report(
             "results/figures/bias_init.png",
@@ -214,6 +217,7 @@ rule plot_iterations_to_target:
     localrule: True
     input:
         metrics="results/metrics.parquet",
+        measures="results/measures/L09.parquet",
     output:
         report(
             "results/figures/iterations_to_target.png",
@@ -232,6 +236,36 @@ rule plot_iterations_to_target:
         lr=FIGURE_LR,
     script:
         "../scripts/plot_iterations_to_target.py"
+
+
+rule plot_relu_slowdown:
+    localrule: True
+    input:
+        measures="results/measures/L10.parquet",
+        metrics="results/metrics.parquet",
+    output:
+        report(
+            "results/figures/relu_slowdown.png",
+            caption="../report/captions/relu_slowdown.rst",
+            category=figure_category("relu_slowdown"),
+            labels=figure_labels("relu_slowdown"),
+        ),
+    log:
+        "logs/figures/relu_slowdown.log",
+    benchmark:
+        "results/benchmarks/plot_relu_slowdown.tsv"
+    conda:
+        CONDA_ENV
+    params:
+        experiment=_CLAIM_RULES["L10"]["slowdown_experiment"],
+        target=_CLAIM_RULES["L10"]["target_accuracy"],
+        reference=_CLAIM_RULES["L10"]["reference_scale"],
+        large=_CLAIM_RULES["L10"]["large_scales"],
+        flat_margin=_CLAIM_RULES["L10"]["flat_margin"],
+        activation=_CLAIM_RULES["L10"]["activation"],
+        compare=_CLAIM_RULES["L10"]["compare_activations"],
+    script:
+        "../scripts/plot_relu_slowdown.py"
 
 
 rule plot_relu_scale:
@@ -427,7 +461,7 @@ rule plot_edge_of_chaos:
     localrule: True
     input:
         layers="results/layers.parquet",
-        metrics="results/metrics.parquet",
+        measures="results/measures/B03.parquet",
     output:
         report(
             "results/figures/edge_of_chaos.png",
@@ -443,10 +477,9 @@ rule plot_edge_of_chaos:
         CONDA_ENV
     params:
         signal_experiment=_B03["signal_experiment"],
-        train_experiment=_B03["train_experiment"],
         init=_B03["init"],
         critical=_B03["critical"],
-        reach_log10=1.0,  # the figure's description of how deep the signal reaches (B03 decides on the backward growth)
+        factor=_B03["factor"],
         metric=_B03["metric"],
     script:
         "../scripts/plot_edge_of_chaos.py"
@@ -477,8 +510,7 @@ rule plot_glorot_histograms:
 rule plot_init_families:
     localrule: True
     input:
-        metrics="results/metrics.parquet",
-        layers="results/layers.parquet",
+        measures="results/measures/B04.parquet",
     output:
         report(
             "results/figures/init_families.png",
@@ -493,14 +525,11 @@ rule plot_init_families:
     conda:
         CONDA_ENV
     params:
-        shallow_experiment=_B04["shallow_experiment"],
         shallow_inits=_B04["shallow_inits"],
         metric=_B04["metric"],
         margin=_B04["margin"],
         statistic=_B04["statistic"],
         interval=_B04["interval"],
-        signal_experiment=_B04["signal_experiment"],
-        train_experiment=_B04["train_experiment"],
         deep_inits=_B04["deep_inits"],
         deep_scales=_B04["deep_scales"],
         deep_metric=_B04["deep_metric"],

@@ -2,62 +2,60 @@
 
 One row per activation. Left: shallow nets, Gaussian against uniform at the same standard deviation:
 each seed's difference in final accuracy (dots) per scale, with the statistic and interval of the
-B04 rule (:func:`initstudy.claims.bootstrap` with the rule's settings) and the equivalence margin as
-a band. Middle: deep nets at init, orthogonal against Gaussian (LeCun normal) at the same per-entry
-variance: the activation std of every hidden layer (median over seeds, range as a band). Right: the
-same two inits trained, final accuracy by depth.
+B04 rule per scale and the equivalence margin as a band. Middle: deep nets at init, orthogonal against
+Gaussian (LeCun normal) at the same per-entry variance: the activation std of every hidden layer (median
+over seeds, range as a band). Right: the same two inits trained, each at its best lr, final accuracy by
+depth. Everything is read from results/measures/B04.parquet, the table the B04 verdict was computed from;
+nothing is recomputed here.
 """
 
 import numpy as np
+import pandas as pd
 
 from initstudy import figures as F
-from initstudy.claims import bootstrap
-from initstudy.claims.measures import at_best_lr
-from initstudy.grid import COORDINATES
 from initstudy.rulescript import run_rule
 from initstudy.tables import read_table
 
 TITLE = "Same variance, different family"
-DEFAULT_INTERVAL = {"method": "bootstrap", "level": 0.95, "resamples": 2000, "seed": 0}
+# B04's measure rows (initstudy.claims.families): cell "<activation>" (x: scale) or "<activation>, <init>"
+DIFF = "paired difference per scale"
+STD = "activation std at init by layer"
+TRAINED = "final accuracy by depth at the best lr"
+PARTS = ("statistic", "interval low", "interval high")
 
 
-def near(values, target: float, rtol: float = 1e-3) -> np.ndarray:
-    return np.isclose(np.asarray(values, dtype=float), target, rtol=rtol, atol=0)
+def split_cells(m: pd.DataFrame, check: str) -> pd.DataFrame:
+    """The rows of ``check`` with the cell "<activation>, <init>" split into two columns."""
+    r = m[m["check"] == check]
+    parts = r["cell"].str.split(", ", n=1, expand=True) if len(r) else pd.DataFrame({0: [], 1: []})
+    return r.assign(activation=parts[0], init=parts[1])
 
 
 def main(
-    metrics: str,
-    layers: str,
+    measures: str,
     output: str,
     *,
-    shallow_experiment: str = "families",
     shallow_inits: tuple = ("normal", "uniform"),
     metric: str = "test_acc",
     margin: float | None = 0.03,
     statistic: str = "mean",
     interval: dict | None = None,
-    signal_experiment: str = "edge_signal",
-    train_experiment: str = "deep_families",
     deep_inits: tuple = ("orthogonal", "lecun_normal"),
     deep_scales: dict | None = None,
     deep_metric: str = "train_acc",
 ) -> None:
-    interval = interval or DEFAULT_INTERVAL
+    interval = interval or {"method": "bootstrap", "level": 0.95}
     deep_scales = deep_scales or {"tanh": 1.0, "relu": float(np.sqrt(2.0))}
-    cols = [*COORDINATES, "iterations", "iteration", metric, deep_metric, "train_acc", "loss", "diverged"]
-    m = read_table(metrics, columns=list(dict.fromkeys(cols)))
-    fin = F.final_rows(m)
-    shallow = fin[(fin["experiment"] == shallow_experiment) & fin["init"].isin(shallow_inits)]
-    deep_fin = fin[(fin["experiment"] == train_experiment) & fin["init"].isin(deep_inits)]
-    if len(deep_fin):  # each init at its best lr, as B04 judges it (the claims step's own choice)
-        deep_fin = at_best_lr(deep_fin, ["activation", "init", "scale", "depth"])[0]
-    lay = F.at_init(read_table(layers, columns=[*COORDINATES, "iteration", "layer", "act_std"]))
-    lay = lay[(lay["experiment"] == signal_experiment) & lay["init"].isin(deep_inits)]
+    m = read_table(measures, name="measures")
+    diff = m[m["check"] == DIFF]
+    summary = m[m["check"].isin([f"{DIFF}: {p}" for p in PARTS])]
+    summary = summary.assign(part=summary["check"].str.rsplit(": ", n=1).str[-1])
+    summary = summary.pivot_table(index=["cell", "x"], columns="part", values="value").reindex(columns=list(PARTS))
+    lay, deep_fin = split_cells(m, STD), split_cells(m, TRAINED)
     with F.style():
-        acts = [a for a in F.ACT_ORDER if a in set(shallow["activation"]) | set(lay["activation"]) | set(deep_fin["activation"])]
+        acts = [a for a in F.ACT_ORDER if a in set(diff["cell"]) | set(lay["activation"]) | set(deep_fin["activation"])]
         if not acts:
-            msg = F.missing([shallow_experiment, signal_experiment, train_experiment], set(m["experiment"]))
-            F.save(F.empty_figure(TITLE, msg or "No runs of the compared init families."), output)
+            F.save(F.empty_figure(TITLE, "B04 was not decided: no runs of the compared init families."), output)
             return
         a_fam, b_fam = shallow_inits
         # the Gaussian (LeCun normal) in the colour of the Gaussian family, so the pair stays easy to tell apart
@@ -66,18 +64,17 @@ def main(
         fig, axes = F.panels(3 * len(acts), ncols=3, height=2.6)
         for i, act in enumerate(acts):
             ax_s, ax_l, ax_d = axes[3 * i : 3 * i + 3]
-            s = shallow[shallow["activation"] == act]
-            wide = s.pivot_table(index=["scale", "seed"], columns="init", values=metric)
-            if {a_fam, b_fam} <= set(wide.columns):
-                d = (wide[a_fam] - wide[b_fam]).dropna()
-                scales = sorted(d.index.get_level_values("scale").unique())
+            d = diff[diff["cell"] == act]
+            if len(d):
+                scales = sorted(d["x"].unique())
                 for k, sc in enumerate(scales):
-                    v = d.xs(sc, level="scale").to_numpy()
+                    v = d.loc[d["x"] == sc, "value"].to_numpy()
                     jitter = (np.arange(len(v)) - (len(v) - 1) / 2) * (0.35 / max(len(v), 1))
                     ax_s.scatter(k + jitter, v, s=10, color=F.INIT_COLORS.get(a_fam, "#4477AA"), alpha=0.7, lw=0, zorder=3)
-                    point, lo, hi = bootstrap(v, statistic, interval)
-                    ax_s.errorbar(k + 0.3, point, yerr=[[point - lo], [hi - point]], fmt="o", color="black", ms=4.5, capsize=3,
-                                  lw=1.3, zorder=4)  # fmt: skip
+                    if (act, sc) in summary.index and np.isfinite(summary.loc[(act, sc), "statistic"]):
+                        point, lo, hi = (float(summary.loc[(act, sc), p]) for p in PARTS)
+                        ax_s.errorbar(k + 0.3, point, yerr=[[point - lo], [hi - point]], fmt="o", color="black", ms=4.5,
+                                      capsize=3, lw=1.3, zorder=4)  # fmt: skip
                 ax_s.axhline(0, color="#444444", lw=1.0, zorder=1)
                 if margin:
                     ax_s.axhspan(-margin, margin, color="#88CCEE", alpha=0.3, lw=0, zorder=0)
@@ -86,35 +83,31 @@ def main(
                 ax_s.set_ylabel(f"{act}\n{a_fam} − {b_fam}")
             else:
                 ax_s.text(0.5, 0.5, f"no {a_fam}/{b_fam} pairs", ha="center", va="center", transform=ax_s.transAxes)
-            sig = lay[(lay["activation"] == act) & near(lay["scale"], deep_scales.get(act, np.nan))]
+            sig = lay[lay["activation"] == act]
             if len(sig):
-                depth = int(sig["depth"].max())
-                sig = sig[sig["depth"] == depth]
-                sp = F.spread(sig, ["init", "layer"], "act_std")
+                sp = F.spread(sig, ["init", "x"], "value")
                 for init, colour in deep_colours.items():
                     c = sp[sp["init"] == init]
                     if c.empty:
                         continue
-                    ax_l.plot(c["layer"], c["median"], color=colour, lw=1.7)
-                    F.band(ax_l, c["layer"], c["lo"], c["hi"], colour, alpha=0.18)
+                    ax_l.plot(c["x"], c["median"], color=colour, lw=1.7)
+                    F.band(ax_l, c["x"], c["lo"], c["hi"], colour, alpha=0.18)
                 ax_l.set_yscale("log")
                 F.readable_log_y(ax_l)
                 ax_l.set_xlabel("hidden layer" if i == len(acts) - 1 else "")
-                ax_l.set_ylabel(f"activation std at init\n($\\sigma_w$ = {deep_scales[act]:.3g})")
+                ax_l.set_ylabel(f"activation std at init\n($\\sigma_w$ = {deep_scales.get(act, np.nan):.3g})")
             else:
-                ax_l.text(0.5, 0.5, f"no {act} runs in '{signal_experiment}'", ha="center", va="center", transform=ax_l.transAxes)
-            tr = deep_fin[(deep_fin["activation"] == act) & near(deep_fin["scale"], deep_scales.get(act, np.nan))]
+                ax_l.text(0.5, 0.5, f"B04 has no deep {act} nets at init", ha="center", va="center", transform=ax_l.transAxes)
+            tr = deep_fin[deep_fin["activation"] == act]
             if len(tr):
-                sp = F.spread(tr, ["init", "depth"], deep_metric)
+                sp = F.spread(tr, ["init", "x"], "value")
                 for init, colour in deep_colours.items():
                     c = sp[sp["init"] == init]
                     if c.empty:
                         continue
-                    ax_d.plot(c["depth"], c["median"], color=colour, lw=1.7, marker="o", ms=3.5)
-                    F.band(ax_d, c["depth"], c["lo"], c["hi"], colour, alpha=0.18)
-                bad = tr[tr["diverged"]]
-                F.mark_diverged(ax_d, bad["depth"], bad[deep_metric])
-                depths = sorted(tr["depth"].unique())
+                    ax_d.plot(c["x"], c["median"], color=colour, lw=1.7, marker="o", ms=3.5)
+                    F.band(ax_d, c["x"], c["lo"], c["hi"], colour, alpha=0.18)
+                depths = sorted(tr["x"].unique())
                 ax_d.set_xscale("log", base=2)
                 ax_d.set_xticks(depths, [str(int(v)) for v in depths])
                 ax_d.xaxis.set_minor_locator(F.ticker.NullLocator())
@@ -122,7 +115,7 @@ def main(
                 ax_d.set_xlabel("depth (hidden layers)" if i == len(acts) - 1 else "")
                 ax_d.set_ylabel(f"final {deep_metric.replace('_', ' ')}")
             else:
-                ax_d.text(0.5, 0.5, f"no {act} runs in '{train_experiment}'", ha="center", va="center", transform=ax_d.transAxes)
+                ax_d.text(0.5, 0.5, f"B04 has no trained deep {act} nets", ha="center", va="center", transform=ax_d.transAxes)
             if i == 0:
                 ax_s.set_title(f"shallow: final {metric.replace('_', ' ')}")
                 ax_l.set_title("deep, at init")
@@ -130,7 +123,7 @@ def main(
         handles = [F.line_handle(c) for c in deep_colours.values()]
         labels = [F.INIT_NAMES.get(k, k) for k in deep_colours]
         F.legend_above(fig, handles, labels, title="deep nets:")
-        n_shallow = shallow.groupby(["activation", "scale", "init"])["seed"].nunique()
+        n_shallow = diff.groupby(["cell", "x"])["seed"].nunique()
         how = f"{interval['level']:.0%} bootstrap interval" if interval["method"] == "bootstrap" else "exact"
         n = n_shallow.min() if len(n_shallow) else 0
         lines = [
@@ -148,17 +141,13 @@ if "snakemake" in globals():
     run_rule(
         snakemake,  # noqa: F821
         main,
-        snakemake.input.metrics,  # noqa: F821
-        snakemake.input.layers,  # noqa: F821
+        snakemake.input.measures,  # noqa: F821
         snakemake.output[0],  # noqa: F821
-        shallow_experiment=p.shallow_experiment,
         shallow_inits=tuple(p.shallow_inits),
         metric=p.metric,
         margin=p.margin,
         statistic=p.statistic,
         interval=dict(p.interval) if p.interval else None,
-        signal_experiment=p.signal_experiment,
-        train_experiment=p.train_experiment,
         deep_inits=tuple(p.deep_inits),
         deep_scales=dict(p.deep_scales),
         deep_metric=p.deep_metric,

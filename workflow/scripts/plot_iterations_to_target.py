@@ -3,49 +3,66 @@
 Per run: the first logged iteration at which the training accuracy reaches the target (an upper
 bound on the true first iteration: metrics are logged at log-spaced iterations), or "never" within
 the budget, drawn in a band at the top. Two learning-rate choices: the fixed one (the lecture's 1.2
-by default) and, per (activation, scale), the best one of the grid, chosen as the claims step does
-(:func:`initstudy.claims.choose_lr_by_time`: fewest median iterations, then highest median final
-accuracy). The bottom row shows which lr that is.
+by default) and, per (activation, scale), the best one of the grid (fewest median iterations, then
+highest median final accuracy). The bottom row shows which lr that is. Times and lrs are read from
+results/measures/L09.parquet, the table the L09 verdict was computed from (one column per activation
+it judges); the metrics table gives only each run's budget and whether it diverged.
 """
 
 import numpy as np
 import pandas as pd
 
 from initstudy import figures as F
-from initstudy.claims import choose_lr_by_time, time_to_target
 from initstudy.grid import COORDINATES
 from initstudy.rulescript import run_rule
 from initstudy.tables import read_table
 
 TITLE = "Iterations to a target training accuracy"
 RUN = list(COORDINATES)
+TIME_BEST = "iterations to the target accuracy, each scale at its best lr"  # L09's measure rows (claims.saturation)
+TIME_FIXED = "iterations to the target accuracy at the fixed lr"
 
 
-def runs_to_target(df: pd.DataFrame, target: float) -> pd.DataFrame:
-    """One row per run: ``hit`` = first logged iteration at or above the target (inf = never), budget, diverged."""
-    tt = time_to_target(df, target).rename(columns={"T": "hit"})
-    extra = F.final_rows(df)[[*RUN, "iterations", "diverged"]]
-    return tt.merge(extra, on=RUN, how="left")
+def times(m: pd.DataFrame, check: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per run of a measure ``check`` (activation, scale, seed, hit; inf = never) with its lr, and the lrs."""
+    lrs = m[m["check"] == f"{check}: lr"].rename(columns={"cell": "activation", "x": "scale", "value": "lr"})
+    runs = m[m["check"] == check].rename(columns={"cell": "activation", "x": "scale", "value": "hit"})
+    runs = runs.merge(lrs[["activation", "scale", "lr"]], on=["activation", "scale"], how="left")
+    return runs[["activation", "scale", "seed", "lr", "hit"]], lrs[["activation", "scale", "lr"]]
 
 
-def main(metrics: str, output: str, *, experiment: str = "scale", target: float = 0.85, lr: float = 1.2) -> None:
-    df = read_table(metrics, columns=[*RUN, "iterations", "iteration", "train_acc", "loss", "diverged"])
-    df = df[(df["experiment"] == experiment) & (df["depth"] == 1)]
+def with_runs(runs: pd.DataFrame, fin: pd.DataFrame) -> pd.DataFrame:
+    """``runs`` with each run's budget and diverged flag (matched on activation, scale, lr and seed)."""
+    key = ["activation", "scale", "seed"]
+    fin = fin.assign(lr_key=fin["lr"].round(12), scale_key=fin["scale"].round(12))
+    runs = runs.assign(lr_key=runs["lr"].round(12), scale_key=runs["scale"].round(12))
+    out = runs.merge(fin[["activation", "scale_key", "seed", "lr_key", "iterations", "diverged"]],
+                     on=["activation", "scale_key", "seed", "lr_key"], how="left")  # fmt: skip
+    out["diverged"] = out["diverged"].fillna(False).astype(bool)
+    return out.drop(columns=["lr_key", "scale_key"]).sort_values(key)
+
+
+def main(metrics: str, measures: str, output: str, *, experiment: str = "scale", target: float = 0.85, lr: float = 1.2) -> None:
+    df = read_table(metrics, columns=[*RUN, "iterations", "iteration", "diverged"])
+    fin = F.final_rows(df[(df["experiment"] == experiment) & (df["depth"] == 1)])
+    m = read_table(measures, name="measures")
+    fixed_runs, _ = times(m, TIME_FIXED)
+    best_runs, best = times(m, TIME_BEST)
     with F.style():
-        if df.empty:
-            F.save(F.empty_figure(TITLE, F.missing([experiment], [])), output)
+        if best_runs.empty:
+            msg = F.missing([experiment], set(df["experiment"])) or "L09 was not decided: no times to the target."
+            F.save(F.empty_figure(TITLE, msg), output)
             return
-        runs = runs_to_target(df, target)
-        lrs = sorted(runs["lr"].unique())
-        fixed = min(lrs, key=lambda v: abs(np.log(v / lr)))
-        best = choose_lr_by_time(runs.rename(columns={"hit": "T"}))
+        runs = with_runs(pd.concat([fixed_runs, best_runs]), fin)
+        lrs = sorted(fin["lr"].unique()) if len(fin) else sorted(runs["lr"].unique())
+        fixed = float(fixed_runs["lr"].iloc[0]) if len(fixed_runs) else lr
         choices = {
-            f"lr {fixed:g} (fixed)": runs[runs["lr"] == fixed],
-            "best lr per scale": runs.merge(best, on=["activation", "scale", "lr"]),
+            f"lr {fixed:g} (fixed)": with_runs(fixed_runs, fin),
+            "best lr per scale": with_runs(best_runs, fin),
         }
         colours = dict(zip(choices, ["#444444", "#CC6677"]))
         shift = dict(zip(choices, [0.84, 1.19]))  # side by side on the log axis
-        budget = int(runs["iterations"].max())
+        budget = int(runs["iterations"].max()) if runs["iterations"].notna().any() else 1
         never = budget * 4.0
         acts = F.ordered(runs["activation"], F.ACT_ORDER)
         fig, axes = F.plt.subplots(
@@ -97,7 +114,7 @@ def main(metrics: str, output: str, *, experiment: str = "scale", target: float 
             handles.append(F.diverged_handle())
             labels.append("diverged run")
         F.legend_above(fig, handles, labels)
-        seeds = runs.groupby(["activation", "scale", "lr"])["seed"].nunique()
+        seeds = best_runs.groupby(["activation", "scale"])["seed"].nunique()
         F.note(
             fig,
             f"line: median over {seeds.min()}"
@@ -109,4 +126,5 @@ def main(metrics: str, output: str, *, experiment: str = "scale", target: float 
 
 if "snakemake" in globals():
     p = snakemake.params  # noqa: F821
-    run_rule(snakemake, main, snakemake.input.metrics, snakemake.output[0], target=p.target, lr=p.lr)  # noqa: F821
+    i = snakemake.input  # noqa: F821
+    run_rule(snakemake, main, i.metrics, i.measures, snakemake.output[0], target=p.target, lr=p.lr)  # noqa: F821

@@ -16,75 +16,111 @@ from .frames import (
     require,
     select,
 )
-from .kernel import Insufficient, Outcome, exact_check, missing_check, seed_check, worst_of
+from .kernel import (
+    Check,
+    Insufficient,
+    Outcome,
+    exact_check,
+    measure_rows,
+    missing_check,
+    seed_check,
+    summary_rows,
+    table_rows,
+    worst_of,
+)
 from .measures import (
     at_best_lr,
     growth_table,
 )
 
 
+B03_GROWTH = "per-layer log10 growth of the rms dz at init"
+B03_FLAT = "flattest sigma_w"
+B03_TRAIN = "median final accuracy"
+B03_RATIO = "log10(flattest sigma_w / critical)"
+"""B03's measure rows besides its checks: the growth per seed (cell: activation, x: sigma_w), the chosen sigma_w, and
+the median final metric by sigma_w (cell: "<activation>, depth <D>"), what the edge_of_chaos figure draws."""
+
+
+def _flattest(sig_lay: pd.DataFrame, rule: dict, act: str, critical: float, details: dict) -> tuple[Check, list, list]:
+    """B03 (1): the sigma_w whose backward signal neither grows nor shrinks per layer, near ``critical``."""
+    init, margin = rule["init"], float(np.log10(rule["factor"]))
+    name = f"the backward signal is flattest near sigma_w = {critical:.4g}"
+    stat = (f"log10(flattest sigma_w / {critical:.4g}); flattest = median per-layer log10 growth of the rms dz (last "
+            "hidden layer down to layer 1) closest to 0")  # fmt: skip
+    try:
+        require(sig_lay[sig_lay["activation"] == act], f"{init} {act} runs in {rule['signal_experiment']}")
+        scales, seeds, growth = growth_table(sig_lay, init, act)
+    except Insufficient as exc:
+        return missing_check(name, stat, margin, "within", str(exc)), [], []
+    check, best = flattest_near(growth, scales, critical, rule, margin, name, stat)
+    med = np.median(growth, axis=0)
+    details[f"{act}: median per-layer log10 growth of the backward signal, by sigma_w"] = {
+        fmt_scale(c): float(v) for c, v in zip(scales, med)
+    }
+    per_seed = pd.DataFrame({"seed": np.repeat(seeds, len(scales)), "x": np.tile(scales, len(seeds)), "v": growth.ravel()})
+    rows = [table_rows(B03_GROWTH, per_seed.assign(a=act), "v", "a", "x", "seed"),
+            measure_rows(B03_FLAT, pd.Series([best]), cell=act)]  # fmt: skip
+    at = float(med[scales == best][0])
+    bit = f"the backward signal is flattest at sigma_w = {fmt_scale(best)} ({at:+.4f} decades per layer)"
+    return check, rows, [bit]
+
+
+def _trains_at_critical(fin: pd.DataFrame, rule: dict, act: str, critical: float, details: dict) -> tuple[Check, list, list]:
+    """B03 (2): the critical sigma_w trains the deepest net as well as the best sigma_w (paired drop below a margin)."""
+    metric, name = rule["metric"], f"sigma_w = {critical:.4g} trains the deepest net as well as the best"
+    f = fin[fin["activation"] == act]
+    if f.empty:
+        return missing_check(name, "drop", rule["train_margin"], "below", f"no trained {rule['init']} {act} runs"), [], []
+    depth = int(f["depth"].max())
+    acc = f[f["depth"] == depth].pivot_table(index="seed", columns="scale", values=metric).dropna()
+    table = f.groupby(["depth", "scale"])[metric].median()
+    details[f"{act}: median final {metric} by depth and sigma_w"] = {
+        str(d): {fmt_scale(c): float(v) for c, v in g.droplevel(0).items()} for d, g in table.groupby(level=0)
+    }
+    rows = [table_rows(B03_TRAIN, table.reset_index().assign(c=lambda d: [f"{act}, depth {v}" for v in d["depth"]]),
+                       metric, "c", "scale")]  # fmt: skip
+    crit_col = [c for c in acc.columns if np.isclose(float(c), critical, rtol=1e-3)]
+    if acc.empty or acc.median().max() < rule["chance_plus"] or not crit_col:
+        why = f"no sigma_w trains {act} at depth {depth} (median below {rule['chance_plus']:g})" if crit_col else (
+            f"sigma_w = {critical:.4g} is not in the grid")  # fmt: skip
+        return missing_check(name, "drop", rule["train_margin"], "below", why), rows, []
+    top = acc.median().idxmax()
+    check = seed_check(
+        name + f" (depth {depth})",
+        f"final {metric} drop from the best sigma_w ({fmt_scale(top)}) to {critical:.4g}, paired by seed",
+        acc[top] - acc[crit_col[0]],
+        rule,
+        rule["train_margin"],
+        "below",
+    )
+    return check, rows, [f"the depth-{depth} net trains best at sigma_w = {fmt_scale(top)}"]
+
+
 def evaluate_b03(data: Data, rule: dict) -> Outcome:
     """Edge of chaos: the weight std at which the backward signal neither grows nor shrinks per layer lies within a
     factor of the mean-field critical value (tanh 1, relu sqrt 2), and the critical value trains the deepest net as
-    well as the best one."""
-    init, margin = rule["init"], float(np.log10(rule["factor"]))
-    sig_lay = at_init(select(data.layers, rule["signal_experiment"], init=init))
-    fin = final(select(data.metrics, rule["train_experiment"], init=init))
-    sig_cells, train_cells, details, parts = {}, {}, {}, []
+    well as the best one. Why: the claim's ``explanation`` in config/claims.yaml."""
+    sig_lay = at_init(select(data.layers, rule["signal_experiment"], init=rule["init"]))
+    fin = final(select(data.metrics, rule["train_experiment"], init=rule["init"]))
+    sig_cells, train_cells, details, parts, rows = {}, {}, {}, [], []
     for act, critical in rule["critical"].items():
-        name_s = f"the backward signal is flattest near sigma_w = {critical:.4g}"
-        stat_s = (
-            f"log10(flattest sigma_w / {critical:.4g}); flattest = median per-layer log10 growth of the rms dz (last "
-            "hidden layer down to layer 1) closest to 0"
-        )
-        bits = []
-        try:
-            require(sig_lay[sig_lay["activation"] == act], f"{init} {act} runs in {rule['signal_experiment']}")
-            scales, seeds, growth = growth_table(sig_lay, init, act)
-            sig_cells[act], best = flattest_near(growth, scales, critical, rule, margin, name_s, stat_s)
-            med = np.median(growth, axis=0)
-            details[f"{act}: median per-layer log10 growth of the backward signal, by sigma_w"] = {
-                fmt_scale(c): float(v) for c, v in zip(scales, med)
-            }
-            growth_at = float(med[scales == best][0])
-            bits.append(f"the backward signal is flattest at sigma_w = {fmt_scale(best)} ({growth_at:+.4f} decades per layer)")
-        except Insufficient as exc:
-            sig_cells[act] = missing_check(name_s, stat_s, margin, "within", str(exc))
-        name_t = f"sigma_w = {critical:.4g} trains the deepest net as well as the best"
-        f = fin[fin["activation"] == act]
-        if f.empty:
-            train_cells[act] = missing_check(name_t, "drop", rule["train_margin"], "below", f"no trained {init} {act} runs")
-            continue
-        depth = int(f["depth"].max())
-        acc = f[f["depth"] == depth].pivot_table(index="seed", columns="scale", values=rule["metric"]).dropna()
-        table = f.groupby(["depth", "scale"])[rule["metric"]].median()
-        details[f"{act}: median final {rule['metric']} by depth and sigma_w"] = {
-            str(d): {fmt_scale(c): float(v) for c, v in g.droplevel(0).items()} for d, g in table.groupby(level=0)
-        }
-        crit_col = [c for c in acc.columns if np.isclose(float(c), critical, rtol=1e-3)]
-        if acc.empty or acc.median().max() < rule["chance_plus"] or not crit_col:
-            why = f"no sigma_w trains {act} at depth {depth} (median below {rule['chance_plus']:g})" if crit_col else (
-                f"sigma_w = {critical:.4g} is not in the grid")  # fmt: skip
-            train_cells[act] = missing_check(name_t, "drop", rule["train_margin"], "below", why)
-            continue
-        top = acc.median().idxmax()
-        train_cells[act] = seed_check(
-            name_t + f" (depth {depth})",
-            f"final {rule['metric']} drop from the best sigma_w ({fmt_scale(top)}) to {critical:.4g}, paired by seed",
-            acc[top] - acc[crit_col[0]],
-            rule,
-            rule["train_margin"],
-            "below",
-        )
-        bits.append(f"the depth-{depth} net trains best at sigma_w = {fmt_scale(top)}")
-        parts.append(f"{act} (critical {critical:.4g}): " + "; ".join(bits))
-    note = (
-        "; ".join(parts)
-        + ". Mean-field theory puts the edge of chaos of a zero-bias net at sigma_w = 1 (tanh) and sqrt 2 (relu, He): "
-        "there chi_1, the per-layer growth of the backward signal, is 1. Measured per sample (rms dz), not as the "
-        "weight-gradient norm (dz a^T, where a vanishing forward signal and a growing backward one cancel)."
-    )
-    return Outcome([worst_of(sig_cells), worst_of(train_cells)], n_runs(sig_lay) + n_runs(fin), note, details)
+        sig_cells[act], r_sig, bits = _flattest(sig_lay, rule, act, critical, details)
+        train_cells[act], r_train, more = _trains_at_critical(fin, rule, act, critical, details)
+        rows += r_sig + r_train
+        if more:
+            parts.append(f"{act} (critical {critical:.4g}): " + "; ".join(bits + more))
+    note = "; ".join(parts) + "." if parts else ""
+    extra = pd.concat([*rows, summary_rows(B03_RATIO, sig_cells)], ignore_index=True)
+    return Outcome([worst_of(sig_cells), worst_of(train_cells)], n_runs(sig_lay) + n_runs(fin), note, details, extra)
+
+
+B04_DIFF = "paired difference per scale"
+B04_STD = "activation std at init by layer"
+B04_TRAINED = "final accuracy by depth at the best lr"
+"""B04's measure rows besides its checks: the shallow paired differences (cell: activation, x: scale, with each cell's
+statistic and interval), the deep nets' activation std by layer (cell: "<activation>, <init>", x: layer) and final
+accuracy by depth at each init's best lr (x: depth), what the init_families figure draws."""
 
 
 def _shallow_families(data: Data, rule: dict):
@@ -126,7 +162,9 @@ def _shallow_families(data: Data, rule: dict):
             f"{a_fam} and {b_fam} equivalent over the scale sweep", stat, margin, "within", "no paired shallow runs"
         )
         t_scale = missing_check(f"no single scale shows {a_fam} and {b_fam} apart", stat, 0, "at_most", "no paired shallow runs")
-    return t_pool, t_scale, pooled, cells, pairs
+    rows = [table_rows(B04_DIFF, pairs, "d", "activation", "scale", "seed"),
+            summary_rows(B04_DIFF, cells, cell=lambda k: k[0], x=lambda k: k[1])]  # fmt: skip
+    return t_pool, t_scale, pooled, cells, pairs, rows
 
 
 def _deep_families(data: Data, rule: dict):
@@ -134,12 +172,13 @@ def _deep_families(data: Data, rule: dict):
     a_deep, b_deep = rule["deep_inits"]
     lay = at_init(select(data.layers, rule["signal_experiment"], init=[a_deep, b_deep]))
     fin_d = final(select(data.metrics, rule["train_experiment"], init=[a_deep, b_deep]))
-    sig_cells, acc_cells, details = {}, {}, {}
+    sig_cells, acc_cells, details, rows = {}, {}, {}, []
     for act, s in rule["deep_scales"].items():
         sub = lay[(lay["activation"] == act) & near(lay["scale"], s)]
         if len(sub):
             depth = int(sub["depth"].max())
             sub = sub[sub["depth"] == depth]
+            rows.append(table_rows(B04_STD, sub.assign(c=act + ", " + sub["init"]), "act_std", "c", "layer", "seed"))
             std = sub.pivot_table(index="seed", columns=["init", "layer"], values="act_std")
             ratio = {
                 i: np.log10(np.maximum(std[(i, depth)], 1e-300) / np.maximum(std[(i, 1)], 1e-300))
@@ -165,6 +204,7 @@ def _deep_families(data: Data, rule: dict):
         f = fin_d[(fin_d["activation"] == act) & near(fin_d["scale"], s)]
         if len(f):
             f, _ = at_best_lr(f, ["init", "depth"])  # each init at its best lr
+            rows.append(table_rows(B04_TRAINED, f.assign(c=act + ", " + f["init"]), rule["deep_metric"], "c", "depth", "seed"))
             depth = int(f["depth"].max())
             acc = f[f["depth"] == depth].pivot_table(index="seed", columns="init", values=rule["deep_metric"])
             if {a_deep, b_deep} <= set(acc.columns):
@@ -179,7 +219,7 @@ def _deep_families(data: Data, rule: dict):
                 details[f"{act}: median final {rule['deep_metric']} at depth {depth}"] = {
                     i: float(acc[i].median()) for i in (a_deep, b_deep)
                 }
-    return sig_cells, acc_cells, details, lay, fin_d
+    return sig_cells, acc_cells, details, lay, fin_d, rows
 
 
 def evaluate_b04(data: Data, rule: dict) -> Outcome:
@@ -187,8 +227,8 @@ def evaluate_b04(data: Data, rule: dict) -> Outcome:
     margin = rule["margin"]
     a_fam, b_fam = rule["shallow_inits"]
     a_deep, b_deep = rule["deep_inits"]
-    t_pool, t_scale, pooled, cells, pairs = _shallow_families(data, rule)
-    sig_cells, acc_cells, details, lay, fin_d = _deep_families(data, rule)
+    t_pool, t_scale, pooled, cells, pairs, rows = _shallow_families(data, rule)
+    sig_cells, acc_cells, details, lay, fin_d, deep_rows = _deep_families(data, rule)
     t_sig = (
         worst_of(sig_cells)
         if sig_cells
@@ -225,4 +265,4 @@ def evaluate_b04(data: Data, rule: dict) -> Outcome:
         + "."
     )
     nr = n_runs(pairs) + n_runs(lay) + n_runs(fin_d)
-    return Outcome([t_pool, t_scale, t_sig, t_acc], nr, note, details)
+    return Outcome([t_pool, t_scale, t_sig, t_acc], nr, note, details, pd.concat(rows + deep_rows, ignore_index=True))

@@ -266,6 +266,40 @@ def measure_rows(check: str, values: pd.Series, cell: str = "", x=math.nan, seed
     return pd.DataFrame(rows, columns=list(MEASURES))
 
 
+def table_rows(check: str, df: pd.DataFrame, value: str, cell: str | None = None, x: str | None = None,
+               seed: str | None = None) -> pd.DataFrame:  # fmt: skip
+    """Extra measure rows from a long table, one per row of ``df``: ``value``, ``cell``, ``x`` and ``seed`` name its
+    columns (without one: an empty cell, x NaN, seed -1)."""
+    n = len(df)
+    return pd.DataFrame(
+        {
+            "check": [check] * n,
+            "cell": df[cell].astype(str).tolist() if cell else [""] * n,
+            "seed": df[seed].to_numpy(dtype=np.int64) if seed else np.full(n, -1, dtype=np.int64),
+            "x": df[x].to_numpy(dtype=np.float64) if x else np.full(n, np.nan),
+            "value": df[value].to_numpy(dtype=np.float64),
+        },
+        columns=list(MEASURES),
+    )
+
+
+SUMMARY = ("statistic", "interval low", "interval high")
+"""The parts of a check's summary that :func:`summary_rows` writes as measure rows (``<name>: <part>``)."""
+
+
+def summary_rows(name: str, cells: dict, cell=str, x=math.nan) -> pd.DataFrame:
+    """Each cell's statistic and interval as measure rows named ``<name>: statistic`` / ``interval low`` /
+    ``interval high`` (seed -1), so a figure draws the verdict's own point and interval; ``cell`` and ``x`` may be
+    callables of the cell key."""
+    pick = lambda v, k: v(k) if callable(v) else v  # noqa: E731
+    rows = [
+        (f"{name}: {part}", str(pick(cell, k)), -1, float(pick(x, k)), float(v))
+        for k, t in cells.items()
+        for part, v in zip(SUMMARY, (t.value, t.ci_low, t.ci_high))
+    ]
+    return pd.DataFrame(rows, columns=list(MEASURES))
+
+
 def _seed(s) -> int:
     return int(s) if isinstance(s, (int, np.integer)) else -1
 

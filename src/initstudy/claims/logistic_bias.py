@@ -17,7 +17,10 @@ from .frames import (
     require,
     select,
 )
-from .kernel import Insufficient, Outcome, exact_check, num, worst_of
+from .kernel import Insufficient, Outcome, exact_check, num, summary_rows, worst_of
+
+
+L07_CHECK = "b = 0 and b random give equivalent accuracy"
 
 
 def evaluate_l01(data: Data, rule: dict) -> Outcome:
@@ -86,7 +89,7 @@ def evaluate_l07(data: Data, rule: dict) -> Outcome:
         ["dataset", "activation", "bias_scale"],
         "d",
         lambda k: f"{k[0]}, {k[1]}, b std {fmt_scale(k[2])}",
-        "b = 0 and b random give equivalent accuracy",
+        L07_CHECK,
         f"final {metric} (b = 0) - final {metric} (b random), paired by seed",
         rule,
         rule["margin"],
@@ -104,4 +107,5 @@ def evaluate_l07(data: Data, rule: dict) -> Outcome:
         + ", ".join(f"{k}: {v:+.3f}" for k, v in means.items())
         + f"; margin +-{rule['margin']:g}."
     )
-    return Outcome([test], n_runs(pairs) + n_runs(zero), note, details)
+    # the figure (bias_init) draws each cell's statistic and interval beside the per-seed differences
+    return Outcome([test], n_runs(pairs) + n_runs(zero), note, details, summary_rows(L07_CHECK, cells))

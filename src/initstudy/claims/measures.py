@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..linear import best_linear_accuracy
 from .frames import RUN, final, fmt_scale, scale_mask
-from .kernel import Insufficient
+from .kernel import Insufficient, table_rows
 
 
 def linear_table(datasets: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -86,6 +86,14 @@ def slowdown(tt: pd.DataFrame, activations: list[str], ref: float, large: list[f
         return pd.Series(dtype=np.float64)
     pairs["score"] = order_score(pairs["T"].to_numpy(), pairs["T_ref"].to_numpy())
     return pairs.groupby("seed")["score"].mean().dropna()
+
+
+def time_rows(tt: pd.DataFrame, lrs: pd.DataFrame, check: str) -> pd.DataFrame:
+    """Iterations to target of every run at the given lrs as measure rows (cell: activation, x: scale, inf: never),
+    and the lrs themselves (``<check>: lr``, seed -1): what a figure of time to target draws."""
+    runs = tt.merge(lrs, on=["activation", "scale", "lr"])
+    return pd.concat([table_rows(check, runs, "T", cell="activation", x="scale", seed="seed"),
+                      table_rows(f"{check}: lr", lrs, "lr", cell="activation", x="scale")], ignore_index=True)  # fmt: skip
 
 
 def median_times(tt: pd.DataFrame, lrs: pd.DataFrame) -> dict:

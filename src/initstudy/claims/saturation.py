@@ -21,7 +21,7 @@ from .frames import (
     scale_mask,
     select,
 )
-from .kernel import Insufficient, Outcome, exact_check, missing_check, num, seed_check
+from .kernel import Insufficient, Outcome, exact_check, missing_check, num, seed_check, summary_rows, table_rows
 from .measures import (
     best_lrs,
     choose_lr_by_time,
@@ -30,8 +30,13 @@ from .measures import (
     median_times,
     slowdown,
     slower_from,
+    time_rows,
     time_to_target,
 )
+
+TIME_BEST = "iterations to the target accuracy, each scale at its best lr"
+TIME_FIXED = "iterations to the target accuracy at the fixed lr"
+"""Measure rows of L09 and L10 (cell: activation, x: scale, one per run; ``<name>: lr`` the lrs): the figures'."""
 
 
 def evaluate_l08(data: Data, rule: dict) -> Outcome:
@@ -122,10 +127,10 @@ def evaluate_l09(data: Data, rule: dict) -> Outcome:
             rule["threshold"],
             "above",
         )
-        times_fixed = median_times(tt, fixed)
+        times_fixed, fixed_rows = median_times(tt, fixed), time_rows(tt, fixed, TIME_FIXED)
     except Insufficient as exc:
         t_fixed = missing_check(name + f" (lr {rule['fixed_lr']:g})", stat, rule["threshold"], "above", str(exc))
-        times_fixed = {}
+        times_fixed, fixed_rows = {}, None
     times_best = median_times(tt, best)
     details = {
         f"median iterations to {rule['target_accuracy']:g}, lr {rule['fixed_lr']:g}": times_fixed,
@@ -150,7 +155,8 @@ def evaluate_l09(data: Data, rule: dict) -> Outcome:
         f"Median time to {rule['target_accuracy']:g} train accuracy is longer than at {fmt_scale(ref)}: " + "; ".join(parts) + "."
     )
     note += _width_nuance_l09(data, rule, details)
-    return Outcome([t_best, t_fixed], n_runs(final(m[m["activation"].isin(rule["activations"])])), note, details)
+    rows = pd.concat([time_rows(tt, best, TIME_BEST), fixed_rows], ignore_index=True)
+    return Outcome([t_best, t_fixed], n_runs(final(m[m["activation"].isin(rule["activations"])])), note, details, rows)
 
 
 def _width_nuance_l09(data: Data, rule: dict, details: dict) -> str:
@@ -185,6 +191,11 @@ def _score_text(scores: pd.Series) -> str:
     return (
         f"{scores.mean():.2f} ({len(scores)} seeds)" if len(scores) else "undefined (no seed reached the target at either scale)"
     )
+
+
+L10_SCORE = "slow-down score at large scales (each scale at its best lr)"
+L10_ACTIVE = "active (relu) or unsaturated share of hidden units at init"
+L10_CHECKS = ("slow-down score difference", "active share drop")  # the two checks' statistic and interval, as rows
 
 
 def evaluate_l10(data: Data, rule: dict) -> Outcome:
@@ -251,7 +262,16 @@ def evaluate_l10(data: Data, rule: dict) -> Outcome:
         + " over the sweep. With zero biases a relu layer is positively homogeneous, so its active share is exactly "
         "the same at every scale: a check there could not fail, hence the random biases."
     )
-    return Outcome([t_cmp, t_flat], n_runs(final(m)) + n_runs(lay), note, details)
+    share = pd.concat([lay, others]).assign(share=lambda d: 1.0 - d["saturation"])
+    rows = pd.concat([
+        time_rows(tt, best, TIME_BEST),
+        table_rows(L10_SCORE, pd.DataFrame({"seed": own.index, "s": own.to_numpy(), "a": act}), "s", "a", seed="seed"),
+        table_rows(L10_SCORE, pd.DataFrame({"seed": cmp_scores.index, "s": cmp_scores.to_numpy(),
+                                            "a": ", ".join(rule["compare_activations"])}), "s", "a", seed="seed"),
+        table_rows(L10_ACTIVE, share, "share", cell="activation", x="scale", seed="seed"),
+        summary_rows(L10_CHECKS[0], {"": t_cmp}), summary_rows(L10_CHECKS[1], {"": t_flat}),
+    ], ignore_index=True)  # fmt: skip
+    return Outcome([t_cmp, t_flat], n_runs(final(m)) + n_runs(lay), note, details, rows)
 
 
 def evaluate_l11(data: Data, rule: dict) -> Outcome:

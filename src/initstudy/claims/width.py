@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
+
 from .frames import (
     LN2,
     Data,
@@ -46,93 +48,60 @@ def _twin_checks(sym, rule: dict) -> list[Check]:
     ]
 
 
-def evaluate_l05(data: Data, rule: dict) -> Outcome:
-    """Symmetric init: rank <= 1, exactly its width-1 twin at every width, never above the best linear classifier;
-    random init of width >= min_width_random beats the best linear classifier on every non-linear dataset."""
-    exp = rule["experiment"]
-    m = with_linear(require(select(data.metrics, exp), exp), data)
-    sym = require(m[m["init"].isin(rule["symmetric_inits"])], f"symmetric inits {rule['symmetric_inits']}")
-    lay = select(data.layers, exp, init=rule["symmetric_inits"])
-    pts = rule["linear_tolerance_points"]
+def _below_linear(sym, lay, rule: dict) -> list[Check]:
+    """Symmetric nets are one unit: never beyond the best linear classifier, and a hidden layer of rank at most 1."""
     excess = (sym["train_acc"] - sym["best_linear"]) * sym["n_train"]
     ceiling = exact_check(
         "symmetric nets never beat the best linear classifier",
         "most training points a symmetric-init net gets right beyond the best linear classifier (any logged iteration)",
-        float(excess.max()),
-        pts,
-        "at_most",
-        n_runs(sym),
-        rule["min_runs"],
-    )
-    ranks = float(lay[rule["rank_metrics"]].to_numpy().max()) if len(lay) else math.nan
-    rank = (
-        exact_check(
-            "hidden layer of rank at most 1",
-            f"largest {' / '.join(rule['rank_metrics'])}",
-            ranks,
-            rule["max_rank"],
-            "at_most",
-            n_runs(lay),
-            rule["min_runs"],
-        )
-        if len(lay)
-        else missing_check("hidden layer of rank at most 1", "largest rank", rule["max_rank"], "at_most", "no layer rows")
-    )
-    fin = final(sym)
+        float(excess.max()), rule["linear_tolerance_points"], "at_most", n_runs(sym), rule["min_runs"],
+    )  # fmt: skip
+    name = "hidden layer of rank at most 1"
+    if lay.empty:
+        return [ceiling, missing_check(name, "largest rank", rule["max_rank"], "at_most", "no layer rows")]
+    ranks = float(lay[rule["rank_metrics"]].to_numpy().max())
+    stat = f"largest {' / '.join(rule['rank_metrics'])}"
+    return [ceiling, exact_check(name, stat, ranks, rule["max_rank"], "at_most", n_runs(lay), rule["min_runs"])]
+
+
+def _width_spread(fin, rule: dict) -> tuple[Check, pd.Series]:
+    """The retired rule (issue 11), kept as a number on this study's data: final accuracy spread across widths."""
     spread = fin.groupby(["dataset", "activation", "init", "scale"]).agg(
         lo=("train_acc", "min"), hi=("train_acc", "max"), widths=("width", "nunique")
     )
     spread = spread[spread["widths"] >= 2]
-    width_test = (  # the retired rule (issue 11), kept as a number on this study's data
-        exact_check(
-            "final accuracy independent of width",
-            "largest spread of final train accuracy across widths (symmetric init)",
-            float((spread["hi"] - spread["lo"]).max()),
-            rule["width_margin"],
-            "at_most",
-            n_runs(fin),
-            rule["min_runs"],
-        )
-        if len(spread)
-        else missing_check(
-            "final accuracy independent of width",
-            "spread across widths",
-            rule["width_margin"],
-            "at_most",
-            "fewer than two widths in the grid",
-        )
-    )
-    rnd = final(
-        m[
-            (m["init"] == rule["random_init"])
-            & (m["width"] >= rule["min_width_random"])
-            & (m["best_linear"] < rule["nonlinear_below"])
-        ]
-    )
+    spread = spread["hi"] - spread["lo"]
+    name, margin = "final accuracy independent of width", rule["width_margin"]
+    if spread.empty:
+        return missing_check(name, "spread across widths", margin, "at_most", "fewer than two widths in the grid"), spread
+    stat = "largest spread of final train accuracy across widths (symmetric init)"
+    return exact_check(name, stat, float(spread.max()), margin, "at_most", n_runs(fin), rule["min_runs"]), spread
+
+
+def _random_beats_linear(m, rule: dict) -> tuple[Check, pd.DataFrame]:
+    """Random init of width >= min_width_random beats the best linear classifier on every non-linear dataset."""
+    name = f"random init of width >= {rule['min_width_random']} beats the best linear classifier on every non-linear dataset"
+    pick = (m["init"] == rule["random_init"]) & (m["width"] >= rule["min_width_random"])
+    rnd = final(m[pick & (m["best_linear"] < rule["nonlinear_below"])])
     if rnd.empty:
-        beats = missing_check(
-            "random init beats the best linear classifier",
-            "points beyond the best linear classifier",
-            pts,
-            "above",
-            f"no {rule['random_init']}-init runs of width >= {rule['min_width_random']} on a dataset whose best linear "
-            f"accuracy is below {rule['nonlinear_below']}",
-        )
-    else:
-        rnd = rnd.assign(pts=(rnd["train_acc"] - rnd["best_linear"]) * rnd["n_train"])
-        per_seed = rnd.groupby(["seed", "dataset"])["pts"].max().groupby("seed").min()
-        beats = seed_check(
-            "random init of width >= {} beats the best linear classifier on every non-linear dataset".format(
-                rule["min_width_random"]
-            ),
-            "training points beyond the best linear classifier (best activation and width, worst non-linear dataset)",
-            per_seed,
-            rule,
-            pts,
-            "above",
-        )
-    zero = sym[sym["init"] == rule["zero_init"]]
-    stuck = never_leaves(zero, LN2, rule["stuck_tolerance"])
+        why = (f"no {rule['random_init']}-init runs of width >= {rule['min_width_random']} on a dataset whose best linear "
+               f"accuracy is below {rule['nonlinear_below']}")  # fmt: skip
+        stat = "points beyond the best linear classifier"
+        short = "random init beats the best linear classifier"
+        return missing_check(short, stat, rule["linear_tolerance_points"], "above", why), rnd
+    rnd = rnd.assign(pts=(rnd["train_acc"] - rnd["best_linear"]) * rnd["n_train"])
+    per_seed = rnd.groupby(["seed", "dataset"])["pts"].max().groupby("seed").min()
+    stat = "training points beyond the best linear classifier (best activation and width, worst non-linear dataset)"
+    return seed_check(name, stat, per_seed, rule, rule["linear_tolerance_points"], "above"), rnd
+
+
+def _l05_story(data: Data, sym, fin, rnd, spread, rule: dict) -> tuple[str, dict]:
+    """The numbers behind L05 in words and as details (the mechanism is the claim's ``explanation``)."""
+    most = float(((sym["train_acc"] - sym["best_linear"]) * sym["n_train"]).max())
+    where = f"{-most:.0f} training points fewer than" if most <= 0 else f"{most:.0f} training points more than"
+    stuck = never_leaves(sym[sym["init"] == rule["zero_init"]], LN2, rule["stuck_tolerance"])
+    note = (f"The best symmetric-init net, at its best logged iteration, gets {where} the best linear classifier "
+            f"({n_runs(sym)} runs); {int(stuck.sum())} of {len(stuck)} zero-init runs never leave loss ln 2.")  # fmt: skip
     details = {
         "best linear accuracy": {r.dataset: r.best_linear for r in data.linear.itertuples()},
         "final accuracy by width (symmetric)": {
@@ -144,40 +113,38 @@ def evaluate_l05(data: Data, rule: dict) -> Outcome:
         details["best random-init accuracy by dataset (median over seeds)"] = {
             d: float(g.groupby(["activation", "width"])["train_acc"].median().max()) for d, g in rnd.groupby("dataset")
         }
-    most = float(excess.max())
-    where = f"{-most:.0f} training points fewer than" if most <= 0 else f"{most:.0f} training points more than"
-    note = (
-        f"The best symmetric-init net, at its best logged iteration, gets {where} the best linear classifier "
-        f"({n_runs(sym)} runs); {int(stuck.sum())} of {len(stuck)} zero-init runs never leave loss ln 2 "
-        "(on balanced data every gradient vanishes at the all-zero point)."
-    )
-    if len(spread) and float((spread["hi"] - spread["lo"]).max()) > rule["width_margin"]:
-        d, a, i, sc = (spread["hi"] - spread["lo"]).idxmax()
+    if len(spread) and float(spread.max()) > rule["width_margin"]:
+        d, a, i, sc = spread.idxmax()
         by_w = fin[(fin["dataset"] == d) & (fin["activation"] == a) & (fin["init"] == i) & (fin["scale"] == sc)]
         by_w = by_w.groupby("width")["train_acc"].median()
-        note += (
-            f" Final accuracy does change with width after a fixed budget ({d}, {a}, {i} {sc:g}: {by_w.iloc[0]:.3g} at "
-            f"width {by_w.index[0]}, {by_w.min():.3g} at width {by_w.idxmin()}): a symmetric net of width w is one unit "
-            "whose output weight counts w times, so at a fixed learning rate its effective step grows with w, and wide "
-            "symmetric nets overshoot. What they can represent (one unit, hence a linear boundary) does not change: "
-            "the lecture's point stands, its 'same accuracy at any width' reading does not."
-        )
-    linear = measure_rows("best linear accuracy (training split)", data.linear.set_index("dataset")["best_linear"], cell=str)
-    twin_checks = _twin_checks(sym, rule)
+        note += (f" Final accuracy does change with width after a fixed budget ({d}, {a}, {i} {sc:g}: {by_w.iloc[0]:.3g} "
+                 f"at width {by_w.index[0]}, {by_w.min():.3g} at width {by_w.idxmin()}): the step size, not the "
+                 "capacity.")  # fmt: skip
     tw = sym[sym["twin_logit_gap"].notna() & (sym["width"] >= rule["twin_min_width"])]
     if len(tw):
         cells = tw.groupby(["dataset", "activation", "init", "scale", "width"])["twin_logit_gap"].max()
-        details["largest |logit difference| from the width-1 twin, by cell"] = {
-            ", ".join(map(str, k)): float(v) for k, v in cells.items()
-        }
-        note += (
-            f" Width-1 twin: {len(cells)} symmetric cells of width >= {rule['twin_min_width']}; logits agree to "
-            f"<= 1e-12 in {int((cells <= 1e-12).sum())} of them (largest difference {cells.max():.2g}: along a whole "
-            "trajectory round-off is amplified where the net oscillates, which is why the exact test is one update "
-            "from identical states)."
-        )
+        key = "largest |logit difference| from the width-1 twin, by cell"
+        details[key] = {", ".join(map(str, k)): float(v) for k, v in cells.items()}
+        note += (f" Width-1 twin: {len(cells)} symmetric cells of width >= {rule['twin_min_width']}; logits agree to "
+                 f"<= 1e-12 in {int((cells <= 1e-12).sum())} of them (largest difference {cells.max():.2g}).")  # fmt: skip
+    return note, details
+
+
+def evaluate_l05(data: Data, rule: dict) -> Outcome:
+    """Symmetric init: rank <= 1, exactly its width-1 twin at every width, never above the best linear classifier;
+    random init of width >= min_width_random beats the best linear classifier on every non-linear dataset."""
+    exp = rule["experiment"]
+    m = with_linear(require(select(data.metrics, exp), exp), data)
+    sym = require(m[m["init"].isin(rule["symmetric_inits"])], f"symmetric inits {rule['symmetric_inits']}")
+    lay = select(data.layers, exp, init=rule["symmetric_inits"])
+    ceiling, rank = _below_linear(sym, lay, rule)
+    fin = final(sym)
+    width_test, spread = _width_spread(fin, rule)
+    beats, rnd = _random_beats_linear(m, rule)
+    note, details = _l05_story(data, sym, fin, rnd, spread, rule)
     details["retired rule on this study's data: final accuracy spread across widths"] = width_test.summary()
-    return Outcome([ceiling, rank, *twin_checks, beats], n_runs(m), note, details, linear)
+    linear = measure_rows("best linear accuracy (training split)", data.linear.set_index("dataset")["best_linear"], cell=str)
+    return Outcome([ceiling, rank, *_twin_checks(sym, rule), beats], n_runs(m), note, details, linear)
 
 
 def evaluate_l06(data: Data, rule: dict) -> Outcome:
