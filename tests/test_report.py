@@ -351,7 +351,11 @@ def test_real_template_needs_every_key(tmp_path, quick_config):
     with pytest.raises(jinja2.UndefinedError, match="backend"):
         render_report.render(F.TEMPLATE, ctx)
     ctx["provenance"].update(backend="auto", trained_on=[{"name": "jax 0.10.2 gpu (NVIDIA H200)", "runs": "1,000"}])
+    with pytest.raises(jinja2.UndefinedError, match="configfiles"):
+        render_report.render(F.TEMPLATE, ctx)
+    ctx["provenance"]["configfiles"] = ["config/full.yaml"]
     html = render_report.render(F.TEMPLATE, ctx)
+    assert "config <code>config/full.yaml</code>" in html  # which config produced the report
     assert "code version unknown (not a git repository)" in html
     assert "the steps ran on jax 0.10.2 gpu (NVIDIA H200) (1,000 runs)" in html
 

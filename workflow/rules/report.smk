@@ -5,6 +5,8 @@
 # The report shows every figure that config/claims.yaml lists under a claim's `figures`, plus
 # `datasets` (Methods) and `course` (the course's own numbers). The template and the captions are
 # inputs, so editing them re-renders.
+import os
+
 from initstudy.report import figure_names
 
 REPORT_FIGURES = figure_names(CLAIMS["claims"], extra=("datasets", "course"))
@@ -32,6 +34,7 @@ rule render_report:
         "logs/render_report.log",
     params:
         benchmarks_dir="results/benchmarks",
+        configfiles=[os.path.relpath(f) for f in workflow.configfiles],  # which config produced the report
     conda:
         CONDA_ENV
     script:

@@ -219,7 +219,9 @@ def trained_on(metrics: Path | str) -> list[dict]:
     return [{"name": str(name), "runs": R.fmt(int(n))} for name, n in sorted(counts.items())]
 
 
-def provenance(config_text: str, benchmarks_dir: Path | str, repo: Path | str = ".", trained: list[dict] | None = None) -> dict:
+def provenance(
+    config_text: str, benchmarks_dir: Path | str, repo: Path | str = ".", trained: list[dict] | None = None, configfiles: list[str] = ()
+) -> dict:
     now = dt.datetime.now(dt.UTC)
     if "SOURCE_DATE_EPOCH" in os.environ:  # reproducible builds: https://reproducible-builds.org/specs/source-date-epoch/
         now = dt.datetime.fromtimestamp(int(os.environ["SOURCE_DATE_EPOCH"]), dt.UTC)
@@ -245,6 +247,7 @@ def provenance(config_text: str, benchmarks_dir: Path | str, repo: Path | str = 
         "config_text": config_text,
         "backend": str((yaml.safe_load(config_text) or {}).get("backend", "numpy")),
         "trained_on": trained or [],
+        "configfiles": list(configfiles),
     }
 
 
@@ -281,6 +284,7 @@ def main(
     benchmarks_dir: str,
     repo: str = ".",
     course: str | None = None,
+    configfiles: list[str] = (),
 ) -> None:
     table = read_table(claims)
     missing = [c for c in R.CLAIM_COLUMNS if c not in table.columns]
@@ -302,7 +306,7 @@ def main(
         cfg,
         figures=figs,
         runs=runs_per_experiment(metrics),
-        provenance=provenance(config_text, benchmarks_dir, repo, trained_on(metrics)),
+        provenance=provenance(config_text, benchmarks_dir, repo, trained_on(metrics), configfiles),
         course=section,
     )
     html = render(template, context)
@@ -326,4 +330,5 @@ if "snakemake" in globals():
         sm.output[0],
         benchmarks_dir=sm.params.benchmarks_dir,
         course=i.course,
+        configfiles=list(sm.params.configfiles),
     )
