@@ -43,7 +43,7 @@ def verdict_cells(measures: str) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def bias_label(init: str, scale: float) -> str:
-    return "b = 0" if init == "zeros" else f"b {init} {scale:g}"
+    return "b = 0" if init == "zeros" else f"b {init}\n{scale:g}"  # two lines: three labels fit a panel
 
 
 def main(

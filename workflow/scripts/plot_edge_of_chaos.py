@@ -58,9 +58,14 @@ def critical_line(ax, critical: float, zorder: float = 5) -> None:
     ax.axvline(critical, color="black", ls=(0, (4, 2)), lw=1.3, zorder=zorder)
 
 
+NAMED_SIGMAS = np.array([0.25, 0.5, 1.0, 1.4142, 2.0, 2.8284, 4.0])
+"""The sigma_w ticks that carry a label (every grid value gets a tick)."""
+
+
 def sigma_axis(ax, scales: np.ndarray) -> None:
     ax.set_xscale("log")
-    ax.set_xticks(scales, [f"{s:.3g}" for s in scales], rotation=90, fontsize=7.5)
+    named = [s for s in scales if any(np.isclose(s, NAMED_SIGMAS, rtol=2e-3))]  # a few labels, not a crowd
+    ax.set_xticks(scales, [f"{s:.3g}" if s in named else "" for s in scales], fontsize=7.5)
     ax.xaxis.set_minor_locator(F.ticker.NullLocator())
     ax.set_xlabel("$\\sigma_w$")
     ax.grid(False)
@@ -102,7 +107,9 @@ def train_panel(ax, m: pd.DataFrame, act: str, critical: float, accn):
     med = t.pivot_table(index="depth", columns="x", values="value")
     sc, dp = med.columns.to_numpy(dtype=float), med.index.to_numpy(dtype=float)
     mesh = ax.pcolormesh(edges(sc), edges(dp), med.to_numpy(), cmap="viridis", norm=accn, shading="flat")
-    for r in t.itertuples():
+    e = edges(sc)
+    wide = dict(zip(sc, np.log(e[1:] / e[:-1]) > 0.3))  # numbers only in cells wide enough to hold them
+    for r in t[t["x"].map(wide)].itertuples():
         ax.text(r.x, r.depth, f"{r.value:.2f}"[1:], ha="center", va="center", fontsize=6.5,
                 color="white" if r.value < 0.75 else "black")  # fmt: skip
     sigma_axis(ax, sc)

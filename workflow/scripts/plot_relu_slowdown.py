@@ -92,7 +92,7 @@ def active_panel(ax, m: pd.DataFrame, acts: list[str], activation: str, margin: 
         F.band(ax, sp["x"], sp["lo"], sp["hi"], colour, alpha=0.15)
     point, lo, hi = summary(m, CHECKS[1])
     if np.isfinite(point):
-        ax.text(0.97, 0.97, f"{activation} drop: {point:+.3f}\n[{lo:+.3f}, {hi:+.3f}], margin {margin:g}",
+        ax.text(0.97, 0.88, f"{activation} drop:\n{point:+.3f} [{lo:+.3f}, {hi:+.3f}]\nmargin {margin:g}",  # the empty top right
                 transform=ax.transAxes, fontsize=7.5, color="#333333", ha="right", va="top",
                 bbox={"boxstyle": "square,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8})  # fmt: skip
     ax.set_ylim(-0.03, 1.03)
