@@ -193,7 +193,7 @@ def table(recs):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--cases", default="reference,deep")
+    ap.add_argument("--cases", default="reference,random,deep")
     ap.add_argument("--dtypes", default="float64,float32")
     ap.add_argument("--impls", default=",".join(IMPLS))
     ap.add_argument("--cores", default="0,1", help="the two cores of the '2 cores' runs; the first one runs the 1-core runs")

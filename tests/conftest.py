@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 TABLES = ("metrics", "layers", "params")
 TINY = "tests/configs/tiny.yaml"
+QUICK = "config/quick.yaml"
 _SKIP_DIRS = {".git", ".venv", "results", "logs", "report", ".snakemake", "__pycache__", ".pytest_cache", ".ruff_cache"}
 
 
@@ -190,3 +191,13 @@ def copy_built(reference: Build, dest: Path) -> Path:
     """A copy of a built workdir (results, logs, Snakemake's metadata, mtimes kept)."""
     shutil.copytree(reference.wd, dest, symlinks=True)
     return dest
+
+
+@pytest.fixture(scope="session")
+def quick_study(tmp_path_factory) -> Path:
+    """A fresh copy of the repository in which ``snakemake report`` has built the quick study (config/quick.yaml)
+    and its report, once per session: the pipeline, report and browser tests all read this one build."""
+    root = copy_repo(tmp_path_factory.mktemp("quick") / "repo")
+    snakemake(root, "report", "--cores", "2", "--configfile", QUICK, timeout=900)
+    assert (root / "report" / "index.html").is_file(), f"snakemake report built no report in {root}"
+    return root

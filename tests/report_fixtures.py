@@ -2,9 +2,8 @@
 
 :func:`make_inputs` writes fake inputs (a claims table with the contract's columns for L01..L14,
 claim specs, config/quick.yaml as run, metrics, small PNGs written without matplotlib, captions,
-benchmark files) so the report renders without running the study. The session fixture
-:func:`quick_study` runs ``snakemake report`` on config/quick.yaml once, in a copy of the repo.
-Test modules load it with ``pytest_plugins = ["report_fixtures"]``.
+benchmark files) so the report renders without running the study. The quick study itself is
+built once per session by the ``quick_study`` fixture of tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -225,37 +224,12 @@ def make_inputs(root: Path, *, rows: list[dict] | None = None, specs: dict | Non
     }
 
 
-# ---------------------------------------------------------------- the quick study, run once per session
-
-IGNORED_AT_TOP = {".git", ".venv", ".snakemake", "results", "logs", "report", ".pytest_cache", ".ruff_cache", ".cache"}
-
-
-def copy_repo(dest: Path) -> Path:
-    """The working tree (without generated folders) copied to ``dest``, so a test can run Snakemake there."""
-
-    def ignore(directory, names):
-        top = Path(directory).resolve() == REPO
-        return [n for n in names if (top and n in IGNORED_AT_TOP) or n == "__pycache__" or n.endswith(".egg-info")]
-
-    shutil.copytree(REPO, dest, ignore=ignore, symlinks=True)
-    return dest
+# ---------------------------------------------------------------- Snakemake on the quick study
 
 
 def snakemake(root: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
-    """Run Snakemake (this interpreter's) in ``root`` on config/quick.yaml, with ``root``'s own src first on the path."""
-    # one JAX compilation cache for every copy (a cached executable gives the same bits as a compile)
-    env = {"INITSTUDY_JAX_CACHE": str(REPO / ".cache" / "jax"), **os.environ, "PYTHONPATH": str(root / "src")}
-    cmd = [sys.executable, "-m", "snakemake", *args, "--configfile", "config/quick.yaml"]
-    return subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    """Snakemake in ``root`` on config/quick.yaml (:func:`conftest.snakemake`: stdout and stderr together in ``.stdout``)."""
+    from conftest import QUICK
+    from conftest import snakemake as run
 
-
-@pytest.fixture(scope="session")
-def quick_study(tmp_path_factory) -> Path:
-    """A copy of the repository in which ``snakemake report`` has built the quick study and its report."""
-    if not (REPO / "config" / "claims.yaml").exists():
-        pytest.skip("the claims stage (config/claims.yaml) is not in this tree yet")
-    root = copy_repo(tmp_path_factory.mktemp("quick") / "repo")
-    proc = snakemake(root, "report", "--cores", "2")
-    if proc.returncode != 0 or not (root / "report" / "index.html").is_file():
-        pytest.fail(f"snakemake report failed in {root}:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}")
-    return root
+    return run(root, *args, "--configfile", QUICK, check=False, timeout=timeout)

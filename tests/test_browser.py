@@ -16,7 +16,6 @@ pytest.register_assert_rewrite("report_fixtures")
 import report_fixtures as F
 from browser import BrowserError, Chromium, find_chromium
 
-pytest_plugins = ["report_fixtures"]
 pytestmark = pytest.mark.browser
 
 CHROMIUM = find_chromium()

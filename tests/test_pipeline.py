@@ -1,45 +1,21 @@
 """End to end: config/quick.yaml through real Snakemake in a fresh copy of the repository."""
 
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from conftest import copy_repo, snakemake
+
 ROOT = Path(__file__).resolve().parents[1]
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
-COPY_DIRS = ("config", "workflow", "src")
-COPY_FILES = ("Snakefile", "pyproject.toml", "environment.yml")
 
 pytestmark = pytest.mark.slow
 
 
-def copy_repo(dest: Path) -> Path:
-    """The workflow's files in ``dest``, with PYTHONPATH pointing at its own src/."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for d in COPY_DIRS:
-        shutil.copytree(ROOT / d, dest / d, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    for f in COPY_FILES:
-        shutil.copy2(ROOT / f, dest / f)
-    return dest
-
-
-def snakemake(workdir: Path, *args, check=True, env=None):
-    e = {**os.environ, "PYTHONPATH": str(workdir / "src"), **(env or {})}
-    proc = subprocess.run([*SNAKEMAKE, *args], cwd=workdir, env=e, capture_output=True, text=True, timeout=600)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}")
-    return proc
-
-
 @pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    wd = copy_repo(tmp_path_factory.mktemp("quick"))
-    snakemake(wd, "results/claims.parquet", "results/params.parquet", "--cores", "2", "--configfile", "config/quick.yaml")
-    return wd
+def quick_run(quick_study):
+    """The session's quick-study build (tests/conftest.py): these tests only read it."""
+    return quick_study
 
 
 PINNED = ROOT / "tests" / "data" / "quick_claims.csv"
@@ -91,8 +67,8 @@ def test_dry_run_lists_jobs_in_fresh_checkout(tmp_path):
 def test_lint_is_clean(tmp_path):
     wd = copy_repo(tmp_path / "lint")
     proc = snakemake(wd, "--lint", check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "Lints for" not in proc.stdout + proc.stderr
+    assert proc.returncode == 0, proc.stdout
+    assert "Lints for" not in proc.stdout
 
 
 def test_quick_tables_have_every_run_and_column(quick_run):

@@ -20,7 +20,6 @@ from initstudy import report as R
 from initstudy.formatting import fmt_grid_value
 from initstudy.grid import experiment_runs
 
-pytest_plugins = ["report_fixtures"]
 
 SCRIPT = F.REPO / "workflow" / "scripts" / "render_report.py"
 
@@ -378,9 +377,9 @@ def test_render_script_follows_the_rule_conventions():
 
 def jobs_planned(root: Path, *targets: str) -> dict[str, int]:
     proc = F.snakemake(root, *targets, "-n", "--quiet", "rules")
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.returncode == 0, proc.stdout[-3000:]
     jobs = {}
-    for line in (proc.stdout + proc.stderr).splitlines():
+    for line in proc.stdout.splitlines():
         m = re.match(r"^([a-z_]+)\s+(\d+)$", line.strip())
         if m and m.group(1) != "total":
             jobs[m.group(1)] = int(m.group(2))
@@ -418,7 +417,7 @@ def test_report_target_rerenders_without_retraining(quick_study):
 def test_snakemake_report_builds(quick_study):
     out = quick_study / "report" / "snakemake-report.html"
     proc = F.snakemake(quick_study, "--report", str(out))
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.returncode == 0, proc.stdout[-3000:]
     assert out.stat().st_size > 10_000
 
 
