@@ -75,9 +75,10 @@ def main(measures: str, metrics: str, output: str, *, experiment: str = "deep") 
         F.legend_above(fig, handles, labels)
         seeds = df.groupby(["activation", "init_label", "depth"])["seed"].nunique()
         lr = "each init at its best of " + ", ".join(f"{v:g}" for v in sorted(grid["lr"].unique()))
+        width = ", ".join(map(str, sorted(grid["width"].unique())))
         F.note(
             fig,
-            f"lr: {lr}; {int(grid['iterations'].max()):,} iterations, width {', '.join(map(str, sorted(grid['width'].unique())))}; "
+            f"lr: {lr}; {int(grid['iterations'].max()):,} iterations, width {width}; "
             f"line: median, band: range over {seeds.min()}"
             + (f"–{seeds.max()}" if seeds.max() != seeds.min() else "")
             + " seeds; grey: chance",
