@@ -39,42 +39,8 @@ TIME_FIXED = "iterations to the target accuracy at the fixed lr"
 """Measure rows of L09 and L10 (cell: activation, x: scale, one per run; ``<name>: lr`` the lrs): the figures'."""
 
 
-def evaluate_l08(data: Data, rule: dict) -> Outcome:
-    """At init: tanh/sigmoid saturation near 0 at small scales, near 1 at large ones, rising with scale."""
-    exp = rule["experiment"]
-    lay = require(at_init(select(data.layers, exp, init=rule["init"], activation=rule["activations"], layer=1)), exp)
-    lay = lay[scale_mask(lay["lr"], [lay["lr"].min()])]  # the init does not depend on lr: one lr is enough
-    large = present_scales(lay, rule["large_scales"], "called large")
-    small = present_scales(lay, rule["small_scales"], "called small")
-    sat = rule["metric"]
-    big = lay[scale_mask(lay["scale"], large)].groupby("seed")[sat].min()
-    tiny = lay[scale_mask(lay["scale"], small)].groupby("seed")[sat].max()
-    t_large = seed_check(
-        f"units saturated at scales {', '.join(map(fmt_scale, large))}",
-        f"smallest {sat} at iteration 0 over {', '.join(rule['activations'])} and those scales",
-        big,
-        rule,
-        rule["large_min"],
-        "at_least",
-    )
-    t_small = seed_check(
-        f"units not saturated at scales {', '.join(map(fmt_scale, small))}",
-        f"largest {sat} at iteration 0 over {', '.join(rule['activations'])} and those scales",
-        tiny,
-        rule,
-        rule["small_max"],
-        "at_most",
-    )
-    med = lay.groupby(["activation", "scale"])[sat].median()
-    drops = [float(g.droplevel(0).sort_index().diff().min()) for _, g in med.groupby(level=0) if len(g) > 1]
-    mono = exact_check(
-        "saturation rises with scale",
-        f"largest fall of the median {sat} from one scale to the next",
-        max(0.0, -min([*drops, 0.0])),
-        rule["monotone_tolerance"],
-        "at_most",
-        n_runs(lay),
-    )
+def _l08_story(lay: pd.DataFrame, med: pd.Series, sat: str) -> tuple[dict, str]:
+    """L08's details and note: median saturation, mean g'(z) and gradient norm at init by scale; where it crosses 50%."""
     table = lay.groupby(["activation", "scale"]).agg(
         sat=(sat, "median"), dg=("mean_dg", "median"), grad=("grad_norm_w", "median")
     )
@@ -86,7 +52,31 @@ def evaluate_l08(data: Data, rule: dict) -> Outcome:
     }
     cross = {a: cross_50(g.droplevel(0)) for a, g in med.groupby(level=0)}
     details["scale where saturation crosses 50%"] = cross
-    note = "Median saturation crosses 50% at scale " + ", ".join(f"{v} ({a})" for a, v in cross.items()) + "."
+    return details, "Median saturation crosses 50% at scale " + ", ".join(f"{v} ({a})" for a, v in cross.items()) + "."
+
+
+def evaluate_l08(data: Data, rule: dict) -> Outcome:
+    """At init: tanh/sigmoid saturation near 0 at small scales, near 1 at large ones, rising with scale."""
+    exp = rule["experiment"]
+    lay = require(at_init(select(data.layers, exp, init=rule["init"], activation=rule["activations"], layer=1)), exp)
+    lay = lay[scale_mask(lay["lr"], [lay["lr"].min()])]  # the init does not depend on lr: one lr is enough
+    large = present_scales(lay, rule["large_scales"], "called large")
+    small = present_scales(lay, rule["small_scales"], "called small")
+    sat = rule["metric"]
+    big = lay[scale_mask(lay["scale"], large)].groupby("seed")[sat].min()
+    tiny = lay[scale_mask(lay["scale"], small)].groupby("seed")[sat].max()
+    acts = ", ".join(rule["activations"])
+    t_large = seed_check(f"units saturated at scales {', '.join(map(fmt_scale, large))}",
+                         f"smallest {sat} at iteration 0 over {acts} and those scales", big, rule, rule["large_min"],
+                         "at_least")  # fmt: skip
+    t_small = seed_check(f"units not saturated at scales {', '.join(map(fmt_scale, small))}",
+                         f"largest {sat} at iteration 0 over {acts} and those scales", tiny, rule, rule["small_max"],
+                         "at_most")  # fmt: skip
+    med = lay.groupby(["activation", "scale"])[sat].median()
+    drops = [float(g.droplevel(0).sort_index().diff().min()) for _, g in med.groupby(level=0) if len(g) > 1]
+    mono = exact_check("saturation rises with scale", f"largest fall of the median {sat} from one scale to the next",
+                       max(0.0, -min([*drops, 0.0])), rule["monotone_tolerance"], "at_most", n_runs(lay))  # fmt: skip
+    details, note = _l08_story(lay, med, sat)
     return Outcome([t_large, t_small, mono], n_runs(lay), note, details)
 
 

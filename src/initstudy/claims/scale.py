@@ -200,6 +200,23 @@ def evaluate_l13(data: Data, rule: dict) -> Outcome:
     return Outcome([worst_of(acc_cells), _signal_check(sig, rule)], n_runs(fin), note, details, _l13_rows(fin, lrs))
 
 
+def _band_of(acc: pd.DataFrame, name: str, limit: float, rule: dict) -> tuple[list[str], dict, list[pd.DataFrame]]:
+    """L14 for one setting (``acc``: seeds x stds at the best lr): its band, a check per std at or above ``limit``
+    that it lies outside the band, and the measure rows (median curve, best std, the band)."""
+    metric, margin = rule["metric"], rule["margin"]
+    best, drops = band_drops(acc, rule, margin, "std")
+    band = in_band(best, drops, margin)
+    cells = {f"{name}, std {fmt_scale(c)}": t for c, t in drops.items() if c >= limit * (1 - 1e-9)}
+    if best >= limit * (1 - 1e-9):  # the best std itself is large: it is in the band, the claim fails there
+        cells[f"{name}, std {fmt_scale(best)}"] = exact_check(
+            f"std {fmt_scale(best)} is outside the band", "it is the best std (drop 0)", 0.0, margin, "above", len(acc)
+        )
+    rows = [measure_rows(f"median final {metric} at the best lr", acc.median(), cell=name, x=float),
+            measure_rows("best std", pd.Series({name: best}), cell=str),
+            measure_rows("in the band", pd.Series(1.0, index=band), cell=name, x=float)]  # fmt: skip
+    return [fmt_scale(c) for c in band], cells, rows
+
+
 def evaluate_l14(data: Data, rule: dict) -> Outcome:
     """'Relatively small' as a band: per setting (experiment, dataset, activation, width, depth), each std at its best
     lr, the stds within a margin of the best; the large stds must lie outside it (>= large_everywhere in every
@@ -217,19 +234,10 @@ def evaluate_l14(data: Data, rule: dict) -> Outcome:
             skipped.append(", ".join(map(str, key)))
             continue
         name = f"{key[0]}: {key[2]}, width {key[3]}, depth {key[4]}"
-        best, drops = band_drops(acc, rule, margin, "std")
-        bands[name] = [fmt_scale(c) for c in in_band(best, drops, margin)]
         limit = rule["large_deep"] if key[4] >= rule["deep_from"] else rule["large_everywhere"]
-        for c, t in drops.items():
-            if c >= limit * (1 - 1e-9):
-                cells[f"{name}, std {fmt_scale(c)}"] = t
-        if best >= limit * (1 - 1e-9):  # the best std itself is large: it is in the band, the claim fails there
-            cells[f"{name}, std {fmt_scale(best)}"] = exact_check(
-                f"std {fmt_scale(best)} is outside the band", "it is the best std (drop 0)", 0.0, margin, "above", len(acc)
-            )
-        curves.append(measure_rows(f"median final {metric} at the best lr", acc.median(), cell=name, x=float))
-        curves.append(measure_rows("best std", pd.Series({name: best}), cell=str))
-        curves.append(measure_rows("in the band", pd.Series(1.0, index=in_band(best, drops, margin)), cell=name, x=float))
+        bands[name], large, rows = _band_of(acc, name, limit, rule)
+        cells.update(large)
+        curves += rows
     if not cells:
         raise Insufficient(
             f"no setting has a std at or above its limit ({rule['large_everywhere']:g} everywhere, {rule['large_deep']:g} "
