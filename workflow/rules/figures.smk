@@ -339,6 +339,7 @@ rule plot_depth_signal:
 rule plot_depth_accuracy:
     localrule: True
     input:
+        measures="results/measures/L13.parquet",
         metrics="results/metrics.parquet",
     output:
         report(

@@ -1,23 +1,47 @@
-"""Rule plot_depth_accuracy: final accuracy against depth per init and activation (L13)."""
+"""Rule plot_depth_accuracy: final accuracy against depth per init and activation (L13).
+
+Plots results/measures/L13.parquet, the table the L13 verdict was computed from: each run's final train and
+test accuracy with each (activation, depth, init) at its best learning rate, as the claim chose it, and whether the
+run diverged. Nothing is recomputed here; the metrics table gives only the grid for the note (learning rates,
+iterations, width). Line: median over seeds; band: range over seeds; crosses on the axis edge: diverged runs.
+"""
+
+import pandas as pd
 
 from initstudy import figures as F
-from initstudy.claims.measures import at_best_lr
-from initstudy.grid import COORDINATES
 from initstudy.rulescript import run_rule
 from initstudy.tables import read_table
 
 TITLE = "Final accuracy against depth"
 ROWS = {"train_acc": "final train accuracy", "test_acc": "final test accuracy"}
+CURVE = "final {} at the best lr"  # L13's measure rows (cell: "<activation>, <init>, <scale>", x: depth), per run
+DIVERGED = "diverged at the best lr"
 
 
-def main(metrics: str, output: str, *, experiment: str = "deep") -> None:
-    df = read_table(metrics, columns=[*COORDINATES, "iterations", "iteration", *ROWS, "loss", "diverged"])
-    df = F.final_rows(df[df["experiment"] == experiment])
-    if len(df):  # each (activation, init, depth) at its best lr, as L13 judges it (the claims step's own choice)
-        df = at_best_lr(df, ["activation", "init", "scale", "depth"])[0]
+def runs_at_best_lr(measures: pd.DataFrame) -> pd.DataFrame:
+    """One row per run L13 judged at its best lr: activation, init, scale, depth, seed, train_acc, test_acc, diverged."""
+    parts = []
+    for col, check in [*((c, CURVE.format(c)) for c in ROWS), ("diverged", DIVERGED)]:
+        rows = measures[measures["check"] == check]
+        parts.append(rows.set_index(["cell", "x", "seed"])["value"].rename(col))
+    df = pd.concat(parts, axis=1).reset_index()
+    if df.empty:
+        return df
+    cell = df["cell"].str.split(", ", expand=True)
+    return df.assign(
+        activation=cell[0], init=cell[1], scale=cell[2].astype(float), depth=df["x"].astype(int),
+        diverged=df["diverged"] > 0,
+    )  # fmt: skip
+
+
+def main(measures: str, metrics: str, output: str, *, experiment: str = "deep") -> None:
+    df = runs_at_best_lr(read_table(measures, name="measures"))
+    grid = read_table(metrics, columns=["experiment", "lr", "iterations", "width"])
+    grid = grid[grid["experiment"] == experiment]
     with F.style():
         if df.empty:
-            F.save(F.empty_figure(TITLE, F.missing([experiment], [])), output)
+            why = F.missing([experiment], []) if grid.empty else "L13 was not decided: no measures (see its note)."
+            F.save(F.empty_figure(TITLE, why), output)
             return
         df = F.add_init_label(df)
         palette = F.init_palette(df[["init", "scale"]].drop_duplicates().itertuples(index=False))
@@ -50,10 +74,11 @@ def main(metrics: str, output: str, *, experiment: str = "deep") -> None:
             labels.append("diverged run")
         F.legend_above(fig, handles, labels)
         seeds = df.groupby(["activation", "init_label", "depth"])["seed"].nunique()
-        lr = "best of " + ", ".join(f"{v:g}" for v in sorted(df["lr"].unique()))
+        lr = "each init at its best of " + ", ".join(f"{v:g}" for v in sorted(grid["lr"].unique()))
+        width = ", ".join(map(str, sorted(grid["width"].unique())))
         F.note(
             fig,
-            f"lr {lr}, {int(df['iterations'].max()):,} iterations, width {', '.join(map(str, sorted(df['width'].unique())))}; "
+            f"lr: {lr}; {int(grid['iterations'].max()):,} iterations, width {width}; "
             f"line: median, band: range over {seeds.min()}"
             + (f"–{seeds.max()}" if seeds.max() != seeds.min() else "")
             + " seeds; grey: chance",
@@ -62,4 +87,4 @@ def main(metrics: str, output: str, *, experiment: str = "deep") -> None:
 
 
 if "snakemake" in globals():
-    run_rule(snakemake, main, snakemake.input.metrics, snakemake.output[0])  # noqa: F821
+    run_rule(snakemake, main, snakemake.input.measures, snakemake.input.metrics, snakemake.output[0])  # noqa: F821

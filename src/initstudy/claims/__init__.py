@@ -6,7 +6,8 @@ Where things live (a newcomer's map):
 - :mod:`~initstudy.claims.kernel`: :class:`Check`, the three-valued :func:`decide`, the one percentile
   interval, :func:`worst_of`.
 - :mod:`~initstudy.claims.checks`: the reusable check kinds (a bound over runs, a per-seed statistic, a
-  paired equivalence per cell, a share over settings, the best choice near a value).
+  paired equivalence per cell, a share over settings, the best choice near a value, a design quantity that
+  must reach a minimum).
 - :mod:`~initstudy.claims.measures`: what checks are computed on (best linear classifier, best lrs,
   time to target, signal through depth).
 - :mod:`~initstudy.claims.frames`: the tables (:class:`Data`) and row selections.

@@ -5,6 +5,7 @@
 kind                          used by
 ============================  ===========================================================
 :func:`bound_over_runs`       exact bounds over every run (symmetry gaps, ranks): L02-L06, B01
+:func:`enough`                a count or ratio that must reach a minimum, else undecided: L04, B01
 :func:`per_seed`              a statistic over seeds with its bootstrap interval: most claims
 :func:`paired_cells`          a paired (same seed) difference per cell, judged per cell: L01, L07, B02, B04
 :func:`share_over_settings`   share of settings whose best choice is below a limit: L14
@@ -32,6 +33,12 @@ def bound_over_runs(
     """The largest (``reduce="max"``) or smallest value over every run, iteration and layer against a bound (exact)."""
     arr = np.asarray(values, dtype=np.float64)
     return exact_check(name, statistic, float(arr.max() if reduce == "max" else arr.min()), threshold, direction, n, min_n)
+
+
+def enough(name: str, statistic: str, value: float, minimum: float, n: int, too_few: str) -> Check:
+    """A design quantity (how many constants, how long the runs) that must reach ``minimum``: below it the claim is
+    undecided, not failed, and ``too_few`` says why (exact: the interval is the value)."""
+    return Check(name, statistic, value, value, value, minimum, "at_least", n, reason=too_few if value < minimum else "")
 
 
 def paired_cells(

@@ -123,6 +123,11 @@ statistic and interval), the deep nets' activation std by layer (cell: "<activat
 accuracy by depth at each init's best lr (x: depth), what the init_families figure draws."""
 
 
+def _worst_or(cells: dict, name: str, statistic: str, threshold: float, direction: str, why: str) -> Check:
+    """The cells as one check (:func:`~initstudy.claims.kernel.worst_of`), or a missing check when there are none."""
+    return worst_of(cells) if cells else missing_check(name, statistic, threshold, direction, why)
+
+
 def _shallow_families(data: Data, rule: dict):
     """B04, shallow: each activation's mean paired difference over the scale sweep, and every (activation, scale) cell."""
     metric, margin = rule["metric"], rule["margin"]
@@ -132,137 +137,110 @@ def _shallow_families(data: Data, rule: dict):
     pairs = fin[fin["init"] == a_fam].merge(fin[fin["init"] == b_fam][[*keys, metric]], on=keys, suffixes=("", "_b"))
     pairs = pairs.assign(d=pairs[metric] - pairs[f"{metric}_b"])
     stat = f"final {metric} ({a_fam} minus {b_fam}, same std, paired by seed)"
+    name = f"{a_fam} and {b_fam} equivalent over the scale sweep"
     pooled = {}
     for act, g in pairs.groupby("activation"):
         wide = g.pivot_table(index="seed", columns="scale", values="d").dropna()
-        pooled[act] = seed_check(
-            f"{a_fam} and {b_fam} equivalent over the scale sweep",
-            f"{stat}, each seed's mean over the {wide.shape[1]} scales",
-            wide.mean(axis=1),
-            rule,
-            margin,
-            "within",
-        )
-    cells = paired_cells(
-        pairs, ["activation", "scale"], "d", lambda k: (k[0], float(k[1])), "per scale", stat, rule, margin, "within"
-    )
+        pooled[act] = seed_check(name, f"{stat}, each seed's mean over the {wide.shape[1]} scales", wide.mean(axis=1), rule,
+                                 margin, "within")  # fmt: skip
+    cells = paired_cells(pairs, ["activation", "scale"], "d", lambda k: (k[0], float(k[1])), "per scale", stat, rule, margin,
+                         "within")  # fmt: skip
+    t_pool = _worst_or(pooled, name, stat, margin, "within", "no paired shallow runs")
+    apart = f"no single scale shows {a_fam} and {b_fam} apart"
     if pooled:
-        t_pool = worst_of(pooled)
-        n_diff = sum(c.verdict == "fails" for c in cells.values())
-        t_scale = exact_check(
-            f"no single scale shows {a_fam} and {b_fam} apart",
-            f"(activation, scale) cells whose interval lies wholly outside +-{margin:g}",
-            n_diff,
-            0,
-            "at_most",
-            len(cells),
-        )
+        n_apart = sum(c.verdict == "fails" for c in cells.values())
+        what = f"(activation, scale) cells whose interval lies wholly outside +-{margin:g}"
+        t_scale = exact_check(apart, what, n_apart, 0, "at_most", len(cells))
     else:
-        t_pool = missing_check(
-            f"{a_fam} and {b_fam} equivalent over the scale sweep", stat, margin, "within", "no paired shallow runs"
-        )
-        t_scale = missing_check(f"no single scale shows {a_fam} and {b_fam} apart", stat, 0, "at_most", "no paired shallow runs")
+        t_scale = missing_check(apart, stat, 0, "at_most", "no paired shallow runs")
     rows = [table_rows(B04_DIFF, pairs, "d", "activation", "scale", "seed"),
             summary_rows(B04_DIFF, cells, cell=lambda k: k[0], x=lambda k: k[1])]  # fmt: skip
     return t_pool, t_scale, pooled, cells, pairs, rows
 
 
-def _deep_families(data: Data, rule: dict):
-    """B04, deep: signal through depth at init and final accuracy of the deepest net, per activation at its scale."""
+def _deep_signal(lay: pd.DataFrame, rule: dict, act: str, s: float, details: dict, rows: list) -> Check | None:
+    """B04, deep (1): log10 change of the activation std from layer 1 to the last at init, one family minus the other."""
     a_deep, b_deep = rule["deep_inits"]
-    lay = at_init(select(data.layers, rule["signal_experiment"], init=[a_deep, b_deep]))
-    fin_d = final(select(data.metrics, rule["train_experiment"], init=[a_deep, b_deep]))
-    sig_cells, acc_cells, details, rows = {}, {}, {}, []
-    for act, s in rule["deep_scales"].items():
-        sub = lay[(lay["activation"] == act) & near(lay["scale"], s)]
-        if len(sub):
-            depth = int(sub["depth"].max())
-            sub = sub[sub["depth"] == depth]
-            rows.append(table_rows(B04_STD, sub.assign(c=act + ", " + sub["init"]), "act_std", "c", "layer", "seed"))
-            std = sub.pivot_table(index="seed", columns=["init", "layer"], values="act_std")
-            ratio = {
-                i: np.log10(np.maximum(std[(i, depth)], 1e-300) / np.maximum(std[(i, 1)], 1e-300))
-                for i in (a_deep, b_deep)
-                if (i, depth) in std
-            }
-            if len(ratio) == 2:
-                sig_cells[act] = seed_check(
-                    f"{a_deep} and {b_deep} keep the same signal through {depth} layers",
-                    f"log10 of the activation std at layer {depth} over layer 1 at init, {a_deep} minus {b_deep} (scale {s:.4g})",
-                    (ratio[a_deep] - ratio[b_deep]),
-                    rule,
-                    float(np.log10(rule["signal_factor"])),
-                    "within",
-                )
-                details[f"{act}: median log10 std change over {depth} layers at init"] = {
-                    i: float(r.median()) for i, r in ratio.items()
-                }
-                per_layer = sub.groupby(["init", "layer"])["act_std"].median()
-                details[f"{act}: median activation std by layer at init"] = {
-                    i: {str(k): float(v) for k, v in g.droplevel(0).items()} for i, g in per_layer.groupby(level=0)
-                }
-        f = fin_d[(fin_d["activation"] == act) & near(fin_d["scale"], s)]
-        if len(f):
-            f, _ = at_best_lr(f, ["init", "depth"])  # each init at its best lr
-            rows.append(table_rows(B04_TRAINED, f.assign(c=act + ", " + f["init"]), rule["deep_metric"], "c", "depth", "seed"))
-            depth = int(f["depth"].max())
-            acc = f[f["depth"] == depth].pivot_table(index="seed", columns="init", values=rule["deep_metric"])
-            if {a_deep, b_deep} <= set(acc.columns):
-                acc_cells[act] = seed_check(
-                    f"{a_deep} and {b_deep} train the depth-{depth} net equally well",
-                    f"final {rule['deep_metric']} at depth {depth}, {a_deep} minus {b_deep} (scale {s:.4g}), paired by seed",
-                    acc[a_deep] - acc[b_deep],
-                    rule,
-                    rule["deep_margin"],
-                    "within",
-                )
-                details[f"{act}: median final {rule['deep_metric']} at depth {depth}"] = {
-                    i: float(acc[i].median()) for i in (a_deep, b_deep)
-                }
-    return sig_cells, acc_cells, details, lay, fin_d, rows
+    sub = lay[(lay["activation"] == act) & near(lay["scale"], s)]
+    if sub.empty:
+        return None
+    depth = int(sub["depth"].max())
+    sub = sub[sub["depth"] == depth]
+    rows.append(table_rows(B04_STD, sub.assign(c=act + ", " + sub["init"]), "act_std", "c", "layer", "seed"))
+    std = sub.pivot_table(index="seed", columns=["init", "layer"], values="act_std")
+    ratio = {i: np.log10(np.maximum(std[(i, depth)], 1e-300) / np.maximum(std[(i, 1)], 1e-300))
+             for i in (a_deep, b_deep) if (i, depth) in std}  # fmt: skip
+    if len(ratio) < 2:
+        return None
+    details[f"{act}: median log10 std change over {depth} layers at init"] = {i: float(r.median()) for i, r in ratio.items()}
+    per_layer = sub.groupby(["init", "layer"])["act_std"].median()
+    details[f"{act}: median activation std by layer at init"] = {
+        i: {str(k): float(v) for k, v in g.droplevel(0).items()} for i, g in per_layer.groupby(level=0)
+    }
+    return seed_check(
+        f"{a_deep} and {b_deep} keep the same signal through {depth} layers",
+        f"log10 of the activation std at layer {depth} over layer 1 at init, {a_deep} minus {b_deep} (scale {s:.4g})",
+        ratio[a_deep] - ratio[b_deep], rule, float(np.log10(rule["signal_factor"])), "within",
+    )  # fmt: skip
 
 
-def evaluate_b04(data: Data, rule: dict) -> Outcome:
-    """Same variance, different family: Gaussian vs uniform (shallow) and orthogonal vs Gaussian (deep) are equivalent."""
-    margin = rule["margin"]
-    a_fam, b_fam = rule["shallow_inits"]
-    a_deep, b_deep = rule["deep_inits"]
-    t_pool, t_scale, pooled, cells, pairs, rows = _shallow_families(data, rule)
-    sig_cells, acc_cells, details, lay, fin_d, deep_rows = _deep_families(data, rule)
-    t_sig = (
-        worst_of(sig_cells)
-        if sig_cells
-        else missing_check("deep signal", "log10 ratio", float(np.log10(rule["signal_factor"])), "within", "no deep runs at init")
-    )
-    t_acc = (
-        worst_of(acc_cells)
-        if acc_cells
-        else missing_check("deep accuracy", rule["deep_metric"], rule["deep_margin"], "within", "no trained deep runs")
-    )
-    if cells:
-        details[f"mean paired difference by activation and scale ({a_fam} minus {b_fam})"] = {
-            f"{a}, {fmt_scale(s)}": c.summary() for (a, s), c in cells.items()
-        }
+def _deep_trained(fin_d: pd.DataFrame, rule: dict, act: str, s: float, details: dict, rows: list) -> Check | None:
+    """B04, deep (2): final metric of the deepest net, each init at its best lr, one family minus the other."""
+    a_deep, b_deep, metric = *rule["deep_inits"], rule["deep_metric"]
+    f = fin_d[(fin_d["activation"] == act) & near(fin_d["scale"], s)]
+    if f.empty:
+        return None
+    f, _ = at_best_lr(f, ["init", "depth"])  # each init at its best lr
+    rows.append(table_rows(B04_TRAINED, f.assign(c=act + ", " + f["init"]), metric, "c", "depth", "seed"))
+    depth = int(f["depth"].max())
+    acc = f[f["depth"] == depth].pivot_table(index="seed", columns="init", values=metric)
+    if not {a_deep, b_deep} <= set(acc.columns):
+        return None
+    details[f"{act}: median final {metric} at depth {depth}"] = {i: float(acc[i].median()) for i in (a_deep, b_deep)}
+    return seed_check(
+        f"{a_deep} and {b_deep} train the depth-{depth} net equally well",
+        f"final {metric} at depth {depth}, {a_deep} minus {b_deep} (scale {s:.4g}), paired by seed",
+        acc[a_deep] - acc[b_deep], rule, rule["deep_margin"], "within",
+    )  # fmt: skip
+
+
+def _b04_note(pooled: dict, cells: dict, sig_cells: dict, acc_cells: dict, rule: dict) -> str:
+    (a_fam, b_fam), (a_deep, b_deep) = rule["shallow_inits"], rule["deep_inits"]
     counts = pd.Series([c.verdict for c in cells.values()]).value_counts().to_dict() if cells else {}
     shallow = (
         f"Shallow ({a_fam} vs {b_fam}, same std): mean paired difference over the sweep "
         + ", ".join(f"{a} {t.value:+.3f} [{t.ci_low:+.3f}, {t.ci_high:+.3f}]" for a, t in pooled.items())
-        + f" (margin +-{margin:g}); per scale {counts.get('holds', 0)} cell(s) equivalent, "
+        + f" (margin +-{rule['margin']:g}); per scale {counts.get('holds', 0)} cell(s) equivalent, "
         f"{counts.get('inconclusive', 0)} undecided, {counts.get('fails', 0)} apart"
         if pooled
         else "No shallow pairs"
     )
-    deep = [
-        f"{a}: log10 std change {a_deep} minus {b_deep} {t.value:+.2f} [{t.ci_low:+.2f}, {t.ci_high:+.2f}]"
-        for a, t in sig_cells.items()
-    ]
+    deep = [f"{a}: log10 std change {a_deep} minus {b_deep} {t.value:+.2f} [{t.ci_low:+.2f}, {t.ci_high:+.2f}]"
+            for a, t in sig_cells.items()]  # fmt: skip
     deep += [f"{a}: final accuracy difference {t.value:+.3f} [{t.ci_low:+.3f}, {t.ci_high:+.3f}]" for a, t in acc_cells.items()]
-    note = (
-        shallow
-        + ". Deep ("
-        + f"{a_deep} vs {b_deep} at the same per-entry variance gain^2/fan_in in every layer, each init at its best lr): "
-        + ("; ".join(deep) if deep else "no runs")
-        + "."
-    )
+    return (shallow + f". Deep ({a_deep} vs {b_deep} at the same per-entry variance gain^2/fan_in in every layer, each init "
+            "at its best lr): " + ("; ".join(deep) if deep else "no runs") + ".")  # fmt: skip
+
+
+def evaluate_b04(data: Data, rule: dict) -> Outcome:
+    """Same variance, different family: Gaussian vs uniform (shallow) and orthogonal vs Gaussian (deep) are equivalent."""
+    (a_fam, b_fam), deep_inits = rule["shallow_inits"], rule["deep_inits"]
+    t_pool, t_scale, pooled, cells, pairs, rows = _shallow_families(data, rule)
+    lay = at_init(select(data.layers, rule["signal_experiment"], init=deep_inits))
+    fin_d = final(select(data.metrics, rule["train_experiment"], init=deep_inits))
+    sig_cells, acc_cells, details = {}, {}, {}
+    for act, s in rule["deep_scales"].items():
+        if (t := _deep_signal(lay, rule, act, s, details, rows)) is not None:
+            sig_cells[act] = t
+        if (t := _deep_trained(fin_d, rule, act, s, details, rows)) is not None:
+            acc_cells[act] = t
+    t_sig = _worst_or(sig_cells, "deep signal", "log10 ratio", float(np.log10(rule["signal_factor"])), "within",
+                      "no deep runs at init")  # fmt: skip
+    t_acc = _worst_or(acc_cells, "deep accuracy", rule["deep_metric"], rule["deep_margin"], "within", "no trained deep runs")
+    if cells:
+        details[f"mean paired difference by activation and scale ({a_fam} minus {b_fam})"] = {
+            f"{a}, {fmt_scale(s)}": c.summary() for (a, s), c in cells.items()
+        }
     nr = n_runs(pairs) + n_runs(lay) + n_runs(fin_d)
-    return Outcome([t_pool, t_scale, t_sig, t_acc], nr, note, details, pd.concat(rows + deep_rows, ignore_index=True))
+    note = _b04_note(pooled, cells, sig_cells, acc_cells, rule)
+    return Outcome([t_pool, t_scale, t_sig, t_acc], nr, note, details, pd.concat(rows, ignore_index=True))

@@ -5,6 +5,7 @@ and zero vs random biases under random weights (L07).
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from .checks import paired_cells
 from .frames import (
@@ -23,39 +24,8 @@ from .kernel import Insufficient, Outcome, exact_check, num, summary_rows, worst
 L07_CHECK = "b = 0 and b random give equivalent accuracy"
 
 
-def evaluate_l01(data: Data, rule: dict) -> Outcome:
-    """Logistic regression: zero init ends at the loss of random init (equivalence per dataset), and learns."""
-    m = require(select(data.metrics, rule["experiment"], depth=0), "logistic regression")
-    fin = final(m)
-    ref = require(fin[fin["init"] == rule["reference_init"]], f"init {rule['reference_init']}")
-    other = require(fin[fin["init"].isin(rule["compare_inits"])], f"inits {rule['compare_inits']}")
-    metric = rule["metric"]
-    keys = ["dataset", "lr"]
-    pairs = other.merge(ref[[*keys, metric]], on=keys, suffixes=("", "_ref"))
-    pairs["d"] = pairs[f"{metric}_ref"] - pairs[metric]
-    cells = paired_cells(
-        pairs,
-        ["dataset", "init", "scale", "lr"],
-        "d",
-        lambda k: f"{k[0]}, {k[1]} {fmt_scale(k[2])}",
-        "final loss of zero init minus random init",
-        f"final {metric} (zero init) - final {metric} (random init), per seed",
-        rule,
-        rule["margin"],
-        "within",
-    )
-    equiv = worst_of(cells)
-    start = at_init(m[m["init"] == rule["reference_init"]]).set_index("dataset")[metric]
-    end = ref.set_index("dataset")[metric]
-    drop = (start - end).reindex(end.index)
-    learns = exact_check(
-        "zero init learns: its loss falls on every dataset",
-        f"smallest fall of the {metric} from iteration 0 (zero init)",
-        float(drop.min()),
-        0.0,
-        "above",
-        len(drop),
-    )
+def _l01_story(fin: pd.DataFrame, end: pd.Series, drop: pd.Series, cells: dict) -> tuple[dict, str]:
+    """L01's details and note: zero init's final loss and its fall from ln 2, the farthest cell from random init."""
     details = {
         "ln 2": LN2,
         "final loss, zero init": {k: round(float(v), 6) for k, v in end.items()},
@@ -69,6 +39,36 @@ def evaluate_l01(data: Data, rule: dict) -> Outcome:
         f"in the farthest cell ({worst[0]}); "
         f"its loss falls from ln 2 by {drop.min():.3g} to {drop.max():.3g} nats over the datasets."
     )
+    return details, note
+
+
+def evaluate_l01(data: Data, rule: dict) -> Outcome:
+    """Logistic regression: zero init ends at the loss of random init (equivalence per dataset), and learns."""
+    m = require(select(data.metrics, rule["experiment"], depth=0), "logistic regression")
+    fin = final(m)
+    ref = require(fin[fin["init"] == rule["reference_init"]], f"init {rule['reference_init']}")
+    other = require(fin[fin["init"].isin(rule["compare_inits"])], f"inits {rule['compare_inits']}")
+    metric = rule["metric"]
+    keys = ["dataset", "lr"]
+    pairs = other.merge(ref[[*keys, metric]], on=keys, suffixes=("", "_ref"))
+    pairs["d"] = pairs[f"{metric}_ref"] - pairs[metric]
+    cells = paired_cells(pairs, ["dataset", "init", "scale", "lr"], "d", lambda k: f"{k[0]}, {k[1]} {fmt_scale(k[2])}",
+                         "final loss of zero init minus random init",
+                         f"final {metric} (zero init) - final {metric} (random init), per seed", rule, rule["margin"],
+                         "within")  # fmt: skip
+    equiv = worst_of(cells)
+    start = at_init(m[m["init"] == rule["reference_init"]]).set_index("dataset")[metric]
+    end = ref.set_index("dataset")[metric]
+    drop = (start - end).reindex(end.index)
+    learns = exact_check(
+        "zero init learns: its loss falls on every dataset",
+        f"smallest fall of the {metric} from iteration 0 (zero init)",
+        float(drop.min()),
+        0.0,
+        "above",
+        len(drop),
+    )
+    details, note = _l01_story(fin, end, drop, cells)
     return Outcome([equiv, learns], n_runs(fin), note, details)
 
 

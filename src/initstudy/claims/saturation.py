@@ -21,7 +21,7 @@ from .frames import (
     scale_mask,
     select,
 )
-from .kernel import Insufficient, Outcome, exact_check, missing_check, num, seed_check, summary_rows, table_rows
+from .kernel import Check, Insufficient, Outcome, exact_check, missing_check, num, seed_check, summary_rows, table_rows
 from .measures import (
     best_lrs,
     choose_lr_by_time,
@@ -39,42 +39,8 @@ TIME_FIXED = "iterations to the target accuracy at the fixed lr"
 """Measure rows of L09 and L10 (cell: activation, x: scale, one per run; ``<name>: lr`` the lrs): the figures'."""
 
 
-def evaluate_l08(data: Data, rule: dict) -> Outcome:
-    """At init: tanh/sigmoid saturation near 0 at small scales, near 1 at large ones, rising with scale."""
-    exp = rule["experiment"]
-    lay = require(at_init(select(data.layers, exp, init=rule["init"], activation=rule["activations"], layer=1)), exp)
-    lay = lay[scale_mask(lay["lr"], [lay["lr"].min()])]  # the init does not depend on lr: one lr is enough
-    large = present_scales(lay, rule["large_scales"], "called large")
-    small = present_scales(lay, rule["small_scales"], "called small")
-    sat = rule["metric"]
-    big = lay[scale_mask(lay["scale"], large)].groupby("seed")[sat].min()
-    tiny = lay[scale_mask(lay["scale"], small)].groupby("seed")[sat].max()
-    t_large = seed_check(
-        f"units saturated at scales {', '.join(map(fmt_scale, large))}",
-        f"smallest {sat} at iteration 0 over {', '.join(rule['activations'])} and those scales",
-        big,
-        rule,
-        rule["large_min"],
-        "at_least",
-    )
-    t_small = seed_check(
-        f"units not saturated at scales {', '.join(map(fmt_scale, small))}",
-        f"largest {sat} at iteration 0 over {', '.join(rule['activations'])} and those scales",
-        tiny,
-        rule,
-        rule["small_max"],
-        "at_most",
-    )
-    med = lay.groupby(["activation", "scale"])[sat].median()
-    drops = [float(g.droplevel(0).sort_index().diff().min()) for _, g in med.groupby(level=0) if len(g) > 1]
-    mono = exact_check(
-        "saturation rises with scale",
-        f"largest fall of the median {sat} from one scale to the next",
-        max(0.0, -min([*drops, 0.0])),
-        rule["monotone_tolerance"],
-        "at_most",
-        n_runs(lay),
-    )
+def _l08_story(lay: pd.DataFrame, med: pd.Series, sat: str) -> tuple[dict, str]:
+    """L08's details and note: median saturation, mean g'(z) and gradient norm at init by scale; where it crosses 50%."""
     table = lay.groupby(["activation", "scale"]).agg(
         sat=(sat, "median"), dg=("mean_dg", "median"), grad=("grad_norm_w", "median")
     )
@@ -86,7 +52,31 @@ def evaluate_l08(data: Data, rule: dict) -> Outcome:
     }
     cross = {a: cross_50(g.droplevel(0)) for a, g in med.groupby(level=0)}
     details["scale where saturation crosses 50%"] = cross
-    note = "Median saturation crosses 50% at scale " + ", ".join(f"{v} ({a})" for a, v in cross.items()) + "."
+    return details, "Median saturation crosses 50% at scale " + ", ".join(f"{v} ({a})" for a, v in cross.items()) + "."
+
+
+def evaluate_l08(data: Data, rule: dict) -> Outcome:
+    """At init: tanh/sigmoid saturation near 0 at small scales, near 1 at large ones, rising with scale."""
+    exp = rule["experiment"]
+    lay = require(at_init(select(data.layers, exp, init=rule["init"], activation=rule["activations"], layer=1)), exp)
+    lay = lay[scale_mask(lay["lr"], [lay["lr"].min()])]  # the init does not depend on lr: one lr is enough
+    large = present_scales(lay, rule["large_scales"], "called large")
+    small = present_scales(lay, rule["small_scales"], "called small")
+    sat = rule["metric"]
+    big = lay[scale_mask(lay["scale"], large)].groupby("seed")[sat].min()
+    tiny = lay[scale_mask(lay["scale"], small)].groupby("seed")[sat].max()
+    acts = ", ".join(rule["activations"])
+    t_large = seed_check(f"units saturated at scales {', '.join(map(fmt_scale, large))}",
+                         f"smallest {sat} at iteration 0 over {acts} and those scales", big, rule, rule["large_min"],
+                         "at_least")  # fmt: skip
+    t_small = seed_check(f"units not saturated at scales {', '.join(map(fmt_scale, small))}",
+                         f"largest {sat} at iteration 0 over {acts} and those scales", tiny, rule, rule["small_max"],
+                         "at_most")  # fmt: skip
+    med = lay.groupby(["activation", "scale"])[sat].median()
+    drops = [float(g.droplevel(0).sort_index().diff().min()) for _, g in med.groupby(level=0) if len(g) > 1]
+    mono = exact_check("saturation rises with scale", f"largest fall of the median {sat} from one scale to the next",
+                       max(0.0, -min([*drops, 0.0])), rule["monotone_tolerance"], "at_most", n_runs(lay))  # fmt: skip
+    details, note = _l08_story(lay, med, sat)
     return Outcome([t_large, t_small, mono], n_runs(lay), note, details)
 
 
@@ -100,63 +90,58 @@ def _slowdown_parts(data: Data, rule: dict, activations: list[str]):
     return m, tt, ref, large
 
 
-def evaluate_l09(data: Data, rule: dict) -> Outcome:
-    """tanh/sigmoid: nets at large scales reach the target accuracy later than at the reference scale (fixed and best lr)."""
-    m, tt, ref, large = _slowdown_parts(data, rule, rule["activations"])
-    tt = tt[tt["activation"].isin(rule["activations"])]
-    require(tt, f"activations {rule['activations']}")
-    best = choose_lr_by_time(tt)
-    scales = ", ".join(map(fmt_scale, large))
-    name = f"later to {rule['target_accuracy']:g} train accuracy at scales {scales} than at {fmt_scale(ref)}"
-    stat = "order score (1 later, 0.5 same logged iteration, 0 earlier; neither reaching it is left out)"
-    t_best = seed_check(
-        name + " (each scale at its best lr)",
-        stat,
-        slowdown(tt, rule["activations"], ref, large, best),
-        rule,
-        rule["threshold"],
-        "above",
-    )
+ORDER_SCORE = "order score (1 later, 0.5 same logged iteration, 0 earlier; neither reaching it is left out)"
+
+
+def _later_check(name: str, tt: pd.DataFrame, ref: float, large: list, lrs: pd.DataFrame, rule: dict) -> Check:
+    """L09's check kind: the per-seed order score of the large scales against the reference, at the given lrs."""
+    return seed_check(name, ORDER_SCORE, slowdown(tt, rule["activations"], ref, large, lrs), rule, rule["threshold"], "above")
+
+
+def _later_at_fixed_lr(name: str, tt: pd.DataFrame, ref: float, large: list, rule: dict):
+    """:func:`_later_check` at the rule's fixed lr, and those lrs (None, and a missing check, if the grid lacks it)."""
     try:
         fixed = fixed_lrs(tt, rule["fixed_lr"])
-        t_fixed = seed_check(
-            name + f" (lr {rule['fixed_lr']:g})",
-            stat,
-            slowdown(tt, rule["activations"], ref, large, fixed),
-            rule,
-            rule["threshold"],
-            "above",
-        )
-        times_fixed, fixed_rows = median_times(tt, fixed), time_rows(tt, fixed, TIME_FIXED)
     except Insufficient as exc:
-        t_fixed = missing_check(name + f" (lr {rule['fixed_lr']:g})", stat, rule["threshold"], "above", str(exc))
-        times_fixed, fixed_rows = {}, None
-    times_best = median_times(tt, best)
+        return missing_check(name, ORDER_SCORE, rule["threshold"], "above", str(exc)), None
+    return _later_check(name, tt, ref, large, fixed, rule), fixed
+
+
+def _l09_story(m: pd.DataFrame, tt: pd.DataFrame, best, fixed, ref: float, rule: dict) -> tuple[dict, str]:
+    """L09's details and note: median iterations to the target by scale, and from which scale on they are longer."""
+    target, lr = rule["target_accuracy"], rule["fixed_lr"]
+    times_fixed, times_best = median_times(tt, fixed) if fixed is not None else {}, median_times(tt, best)
     details = {
-        f"median iterations to {rule['target_accuracy']:g}, lr {rule['fixed_lr']:g}": times_fixed,
-        f"median iterations to {rule['target_accuracy']:g}, best lr": times_best,
+        f"median iterations to {target:g}, lr {lr:g}": times_fixed,
+        f"median iterations to {target:g}, best lr": times_best,
         "best lr": {f"{r.activation}, {fmt_scale(r.scale)}": r.lr for r in best.itertuples()},
         "diverged runs": int(final(m[m["activation"].isin(rule["activations"])])["diverged"].sum()),
     }
     parts = []
-    for act in rule["activations"]:
-        if act in times_best:
-            f = slower_from(times_fixed.get(act, {}), ref) if times_fixed else "n/a"
-            parts.append(
-                f"{act}: from scale {f} at lr {rule['fixed_lr']:g}, from {slower_from(times_best[act], ref)} at the best lr"
-            )
-            small = [s for s in times_best[act] if float(s) < ref]
-            if small:
-                tref = times_best[act].get(fmt_scale(ref))
-                slow = [s for s in small if (times_best[act][s] or math.inf) > (tref or math.inf)]
-                if slow:
-                    parts.append(f"{act} is also slower at the smaller scale(s) {', '.join(slow)}")
-    note = (
-        f"Median time to {rule['target_accuracy']:g} train accuracy is longer than at {fmt_scale(ref)}: " + "; ".join(parts) + "."
-    )
+    for act in (a for a in rule["activations"] if a in times_best):
+        f = slower_from(times_fixed.get(act, {}), ref) if times_fixed else "n/a"
+        parts.append(f"{act}: from scale {f} at lr {lr:g}, from {slower_from(times_best[act], ref)} at the best lr")
+        tref = times_best[act].get(fmt_scale(ref))
+        slow = [s for s in times_best[act] if float(s) < ref and (times_best[act][s] or math.inf) > (tref or math.inf)]
+        if slow:
+            parts.append(f"{act} is also slower at the smaller scale(s) {', '.join(slow)}")
+    return details, f"Median time to {target:g} train accuracy is longer than at {fmt_scale(ref)}: " + "; ".join(parts) + "."
+
+
+def evaluate_l09(data: Data, rule: dict) -> Outcome:
+    """tanh/sigmoid: nets at large scales reach the target accuracy later than at the reference scale (fixed and best lr)."""
+    m, tt, ref, large = _slowdown_parts(data, rule, rule["activations"])
+    tt = require(tt[tt["activation"].isin(rule["activations"])], f"activations {rule['activations']}")
+    best = choose_lr_by_time(tt)
+    scales = ", ".join(map(fmt_scale, large))
+    name = f"later to {rule['target_accuracy']:g} train accuracy at scales {scales} than at {fmt_scale(ref)}"
+    t_best = _later_check(name + " (each scale at its best lr)", tt, ref, large, best, rule)
+    t_fixed, fixed = _later_at_fixed_lr(name + f" (lr {rule['fixed_lr']:g})", tt, ref, large, rule)
+    details, note = _l09_story(m, tt, best, fixed, ref, rule)
     note += _width_nuance_l09(data, rule, details)
-    rows = pd.concat([time_rows(tt, best, TIME_BEST), fixed_rows], ignore_index=True)
-    return Outcome([t_best, t_fixed], n_runs(final(m[m["activation"].isin(rule["activations"])])), note, details, rows)
+    rows = [time_rows(tt, best, TIME_BEST), *([time_rows(tt, fixed, TIME_FIXED)] if fixed is not None else [])]
+    fin = final(m[m["activation"].isin(rule["activations"])])
+    return Outcome([t_best, t_fixed], n_runs(fin), note, details, pd.concat(rows, ignore_index=True))
 
 
 def _width_nuance_l09(data: Data, rule: dict, details: dict) -> str:
@@ -198,144 +183,103 @@ L10_ACTIVE = "active (relu) or unsaturated share of hidden units at init"
 L10_CHECKS = ("slow-down score difference", "active share drop")  # the two checks' statistic and interval, as rows
 
 
-def evaluate_l10(data: Data, rule: dict) -> Outcome:
-    """relu slows down less than tanh/sigmoid at large scales (at a width where relu learns the task, each scale at its
-    best lr); and, with nonzero biases so that it can change, relu's active share at init does not fall at large scales."""
+def _score_rows(scores: pd.Series, label: str) -> pd.DataFrame:
+    return table_rows(L10_SCORE, pd.DataFrame({"seed": scores.index, "s": scores.to_numpy(), "a": label}), "s", "a", seed="seed")
+
+
+def _active_share(layers: pd.DataFrame, rule: dict, activations: list[str]) -> pd.DataFrame:
+    """Layer-1 rows at init (one lr) of ``activations`` with the rule's biases, and their ``active`` share (1 - saturation)."""
+    lay = one_lr(at_init(select(layers, rule["active_experiment"], init=rule["init"], activation=activations, layer=1)))
+    lay = lay[lay["bias_init"] == rule["bias_init"]]
+    return lay.assign(active=1.0 - lay["saturation"])
+
+
+def _flat_check(lay: pd.DataFrame, rule: dict) -> tuple[Check, pd.Series, pd.Series]:
+    """L10 (2): relu's active share at init at the reference scale minus its smallest at the large scales, per seed;
+    also the per-seed drops and the median share by scale."""
     act, ref = rule["activation"], rule["reference_scale"]
-    lay = require(
-        one_lr(at_init(select(data.layers, rule["active_experiment"], init=rule["init"], activation=act, layer=1))),
-        f"{act} in {rule['active_experiment']}",
-    )
-    what = f"{act} with {rule['bias_init']} biases in {rule['active_experiment']}"
-    lay = require(lay[lay["bias_init"] == rule["bias_init"]], what)
     large = present_scales(lay, rule["large_scales"], "called large")
     present_scales(lay, [ref], "used as reference")
-    active = lay.assign(active=1.0 - lay["saturation"]).pivot_table(index="seed", columns="scale", values="active")
+    active = lay.pivot_table(index="seed", columns="scale", values="active")
     ref_col = active.columns[np.isclose(active.columns.to_numpy(dtype=np.float64), ref, rtol=1e-9)][0]
-    big_cols = [c for c in active.columns if np.isclose(float(c), large, rtol=1e-9).any()]
-    drop = active[ref_col] - active[big_cols].min(axis=1)
-    t_flat = seed_check(
+    drop = active[ref_col] - active[[c for c in active.columns if np.isclose(float(c), large, rtol=1e-9).any()]].min(axis=1)
+    return seed_check(
         f"{act}'s active share at init does not fall at large scales ({rule['bias_init']} biases)",
         f"active share at scale {fmt_scale(ref)} minus the smallest at {', '.join(map(fmt_scale, large))} (iteration 0)",
-        drop,
-        rule,
-        rule["flat_margin"],
-        "below",
-    )
-    sl_rule = {**rule, "experiment": rule["slowdown_experiment"]}
-    m, tt, ref, large_t = _slowdown_parts(data, sl_rule, [act, *rule["compare_activations"]])
-    best = choose_lr_by_time(tt)
-    cmp_scores = slowdown(tt, rule["compare_activations"], ref, large_t, best)
-    own = slowdown(tt, [act], ref, large_t, best)
-    width = sorted(m["width"].unique())
-    t_cmp = seed_check(
-        f"{act} slows down less than {', '.join(rule['compare_activations'])} at large scales "
-        f"(width {', '.join(map(str, width))})",
-        f"order score of {', '.join(rule['compare_activations'])} minus that of {act} (L09's score, each scale at its best lr)",
-        (cmp_scores - own).dropna(),
-        rule,
-        0.0,
-        "above",
-    )
-    times = median_times(tt, best)
-    others = select(data.layers, rule["active_experiment"], init=rule["init"], layer=1, bias_init=rule["bias_init"])
-    others = one_lr(at_init(others[others["activation"].isin(rule["compare_activations"])]))
-    unsat = others.assign(active=1.0 - others["saturation"]).groupby(["activation", "scale"])["active"].median()
+        drop, rule, rule["flat_margin"], "below",
+    ), drop, active.median()  # fmt: skip
+
+
+def _l10_story(share, others, times, own, cmp_scores, drop, width, rule: dict) -> tuple[dict, str]:
+    """L10's details and note: the active shares at init by scale, the times to target and the two scores."""
+    act, cmp = rule["activation"], ", ".join(rule["compare_activations"])
+    unsat = others.groupby(["activation", "scale"])["active"].median()
     details = {
         f"median active share at init by scale ({act}, {rule['bias_init']} biases)": {
-            fmt_scale(s): float(v) for s, v in active.median().items()
+            fmt_scale(s): float(v) for s, v in share.items()
         },
         "median unsaturated share at init by scale (others)": {
             a: {fmt_scale(s): float(v) for s, v in g.droplevel(0).items()} for a, g in unsat.groupby(level=0)
         },
         f"median iterations to {rule['target_accuracy']:g}, best lr": times,
         f"mean order score, {act}": num(own.mean()) if len(own) else None,
-        f"mean order score, {', '.join(rule['compare_activations'])}": num(cmp_scores.mean()) if len(cmp_scores) else None,
+        f"mean order score, {cmp}": num(cmp_scores.mean()) if len(cmp_scores) else None,
     }
     fall = {a: float(g.iloc[0] - g.iloc[-1]) for a, g in unsat.groupby(level=0)}
     note = (
         f"At width {', '.join(map(str, width))}, {act}'s mean slow-down score is {_score_text(own)} against "
-        f"{_score_text(cmp_scores)} for {', '.join(rule['compare_activations'])} (1: always later at large scales, 0.5: "
-        f"no difference). With {rule['bias_init']} biases its active share at init moves by a mean "
-        f"{drop.mean():+.3f} from scale {fmt_scale(ref)} to the large scales, while the unsaturated share of "
-        + ", ".join(f"{a} falls by {v:.2f}" for a, v in fall.items())
-        + " over the sweep. With zero biases a relu layer is positively homogeneous, so its active share is exactly "
-        "the same at every scale: a check there could not fail, hence the random biases."
-    )
-    share = pd.concat([lay, others]).assign(share=lambda d: 1.0 - d["saturation"])
+        f"{_score_text(cmp_scores)} for {cmp} (1: always later at large scales, 0.5: no difference). With "
+        f"{rule['bias_init']} biases its active share at init moves by a mean {drop.mean():+.3f} from scale "
+        f"{fmt_scale(rule['reference_scale'])} to the large scales, while the unsaturated share of "
+        + ", ".join(f"{a} falls by {v:.2f}" for a, v in fall.items()) + " over the sweep."
+    )  # fmt: skip
+    return details, note
+
+
+def evaluate_l10(data: Data, rule: dict) -> Outcome:
+    """relu slows down less than tanh/sigmoid at large scales (at a width where relu learns the task, each scale at its
+    best lr); and, with nonzero biases so that it can change, relu's active share at init does not fall at large scales."""
+    act, cmp = rule["activation"], rule["compare_activations"]
+    what = f"{act} with {rule['bias_init']} biases in {rule['active_experiment']}"
+    lay = require(_active_share(data.layers, rule, [act]), what)
+    t_flat, drop, share = _flat_check(lay, rule)
+    m, tt, ref, large = _slowdown_parts(data, {**rule, "experiment": rule["slowdown_experiment"]}, [act, *cmp])
+    best = choose_lr_by_time(tt)
+    cmp_scores, own = slowdown(tt, cmp, ref, large, best), slowdown(tt, [act], ref, large, best)
+    width = sorted(m["width"].unique())
+    t_cmp = seed_check(
+        f"{act} slows down less than {', '.join(cmp)} at large scales (width {', '.join(map(str, width))})",
+        f"order score of {', '.join(cmp)} minus that of {act} (L09's score, each scale at its best lr)",
+        (cmp_scores - own).dropna(), rule, 0.0, "above",
+    )  # fmt: skip
+    others = _active_share(data.layers, rule, cmp)
+    details, note = _l10_story(share, others, median_times(tt, best), own, cmp_scores, drop, width, rule)
     rows = pd.concat([
         time_rows(tt, best, TIME_BEST),
-        table_rows(L10_SCORE, pd.DataFrame({"seed": own.index, "s": own.to_numpy(), "a": act}), "s", "a", seed="seed"),
-        table_rows(L10_SCORE, pd.DataFrame({"seed": cmp_scores.index, "s": cmp_scores.to_numpy(),
-                                            "a": ", ".join(rule["compare_activations"])}), "s", "a", seed="seed"),
-        table_rows(L10_ACTIVE, share, "share", cell="activation", x="scale", seed="seed"),
+        _score_rows(own, act), _score_rows(cmp_scores, ", ".join(cmp)),
+        table_rows(L10_ACTIVE, pd.concat([lay, others]), "active", cell="activation", x="scale", seed="seed"),
         summary_rows(L10_CHECKS[0], {"": t_cmp}), summary_rows(L10_CHECKS[1], {"": t_flat}),
     ], ignore_index=True)  # fmt: skip
     return Outcome([t_cmp, t_flat], n_runs(final(m)) + n_runs(lay), note, details, rows)
 
 
-def evaluate_l11(data: Data, rule: dict) -> Outcome:
-    """relu hidden + sigmoid output: output saturation and initial loss grow with scale; final accuracy worse at large scales."""
-    exp = rule["experiment"]
-    act = rule["activation"]
-    m = require(select(data.metrics, exp, init=rule["init"], activation=act, depth=1), f"{act} in {exp}")
-    moderate = present_scales(m, rule["moderate_scales"], "called moderate")
-    large = present_scales(m, rule["large_scales"], "called large")
-    init = at_init(m)
-    init = init[scale_mask(init["lr"], [init["lr"].min()])]
+def _scale_gap(df: pd.DataFrame, col: str, large: list, moderate: list) -> pd.Series:
+    """Per seed: the mean of ``col`` over the large scales minus over the moderate ones."""
+    hi = df[scale_mask(df["scale"], large)].groupby("seed")[col].mean()
+    lo = df[scale_mask(df["scale"], moderate)].groupby("seed")[col].mean()
+    return hi - lo
 
-    def gap(df: pd.DataFrame, col: str) -> pd.Series:
-        hi = df[scale_mask(df["scale"], large)].groupby("seed")[col].mean()
-        lo = df[scale_mask(df["scale"], moderate)].groupby("seed")[col].mean()
-        return hi - lo
 
-    def gap_down(df: pd.DataFrame, col: str) -> pd.Series:
-        return -gap(df, col)
-
-    sc = "scales " + ", ".join(map(fmt_scale, large)) + " vs " + ", ".join(map(fmt_scale, moderate))
-    t_sat = seed_check(
-        "output saturated at init at large scales",
-        f"mean out_saturation at iteration 0, {sc}",
-        gap(init, "out_saturation"),
-        rule,
-        rule["saturation_rise"],
-        "above",
-    )
-    t_loss = seed_check(
-        "larger initial loss at large scales",
-        f"mean loss at iteration 0, {sc}",
-        gap(init, "loss"),
-        rule,
-        rule["loss_rise"],
-        "above",
-    )
-    fin = final(m)
+def _worse_check(name: str, fin: pd.DataFrame, sc: str, large: list, moderate: list, rule: dict) -> Check:
+    """L11's accuracy check kind: the mean final metric at moderate scales minus at large ones, per seed."""
     metric = rule["metric"]
-    best = best_lrs(fin, ["scale"])
-    fin_best = fin.merge(best, on=["scale", "lr"])
-    t_best = seed_check(
-        "worse final accuracy at large scales (each scale at its best lr)",
-        f"mean final {metric}, {sc} (moderate minus large)",
-        gap_down(fin_best, metric),
-        rule,
-        rule["quality_drop"],
-        "above",
-    )
-    try:
-        fixed = fixed_lrs(fin, rule["fixed_lr"])
-        fin_fixed = fin.merge(fixed[["scale", "lr"]].drop_duplicates(), on=["scale", "lr"])
-        t_fixed = seed_check(
-            f"worse final accuracy at large scales (lr {rule['fixed_lr']:g})",
-            f"mean final {metric}, {sc} (moderate minus large)",
-            gap_down(fin_fixed, metric),
-            rule,
-            rule["quality_drop"],
-            "above",
-        )
-    except Insufficient as exc:
-        t_fixed = missing_check(
-            f"worse final accuracy at large scales (lr {rule['fixed_lr']:g})", metric, rule["quality_drop"], "above", str(exc)
-        )
+    drop = -_scale_gap(fin, metric, large, moderate)
+    return seed_check(name, f"mean final {metric}, {sc} (moderate minus large)", drop, rule, rule["quality_drop"], "above")
+
+
+def _l11_story(init: pd.DataFrame, fin: pd.DataFrame, fin_best: pd.DataFrame, best: pd.DataFrame, rule: dict):
+    """L11's details and note: output saturation and loss at init by scale, final accuracy at the best lr."""
+    metric = rule["metric"]
     by_scale = init.groupby("scale").agg(sat=("out_saturation", "median"), loss=("loss", "median"))
     acc = fin_best.groupby("scale")[metric].median()
     details = {
@@ -347,10 +291,36 @@ def evaluate_l11(data: Data, rule: dict) -> Outcome:
         "diverged runs": int(fin["diverged"].sum()),
     }
     note = (
-        f"With {act} hidden units the output starts saturated on a median {by_scale['sat'].iloc[-1]:.0%} of points at scale "
-        f"{fmt_scale(by_scale.index[-1])} (initial loss {by_scale['loss'].iloc[-1]:.3g}); "
+        f"With {rule['activation']} hidden units the output starts saturated on a median {by_scale['sat'].iloc[-1]:.0%} of "
+        f"points at scale {fmt_scale(by_scale.index[-1])} (initial loss {by_scale['loss'].iloc[-1]:.3g}); "
         f"best-lr median final {metric} by scale: " + ", ".join(f"{fmt_scale(s)}: {v:.3f}" for s, v in acc.items()) + "."
     )
+    return details, note
+
+
+def evaluate_l11(data: Data, rule: dict) -> Outcome:
+    """relu hidden + sigmoid output: output saturation and initial loss grow with scale; final accuracy worse at large scales."""
+    exp, act = rule["experiment"], rule["activation"]
+    m = require(select(data.metrics, exp, init=rule["init"], activation=act, depth=1), f"{act} in {exp}")
+    moderate = present_scales(m, rule["moderate_scales"], "called moderate")
+    large = present_scales(m, rule["large_scales"], "called large")
+    init = one_lr(at_init(m))
+    sc = "scales " + ", ".join(map(fmt_scale, large)) + " vs " + ", ".join(map(fmt_scale, moderate))
+    t_sat = seed_check("output saturated at init at large scales", f"mean out_saturation at iteration 0, {sc}",
+                       _scale_gap(init, "out_saturation", large, moderate), rule, rule["saturation_rise"], "above")  # fmt: skip
+    t_loss = seed_check("larger initial loss at large scales", f"mean loss at iteration 0, {sc}",
+                        _scale_gap(init, "loss", large, moderate), rule, rule["loss_rise"], "above")  # fmt: skip
+    fin = final(m)
+    best = best_lrs(fin, ["scale"])
+    fin_best = fin.merge(best, on=["scale", "lr"])
+    t_best = _worse_check("worse final accuracy at large scales (each scale at its best lr)", fin_best, sc, large, moderate, rule)
+    name = f"worse final accuracy at large scales (lr {rule['fixed_lr']:g})"
+    try:
+        fixed = fixed_lrs(fin, rule["fixed_lr"])[["scale", "lr"]].drop_duplicates()
+        t_fixed = _worse_check(name, fin.merge(fixed, on=["scale", "lr"]), sc, large, moderate, rule)
+    except Insufficient as exc:
+        t_fixed = missing_check(name, rule["metric"], rule["quality_drop"], "above", str(exc))
+    details, note = _l11_story(init, fin, fin_best, best, rule)
     note += _width_nuance_l11(data, rule, details)
     return Outcome([t_best, t_fixed, t_sat, t_loss], n_runs(fin), note, details)
 

@@ -21,6 +21,7 @@ from .frames import (
     require,
     select,
 )
+from .checks import bound_over_runs, enough
 from .kernel import Check, Outcome, exact_check, missing_check
 
 
@@ -99,24 +100,9 @@ def evaluate_l04(data: Data, rule: dict) -> Outcome:
         )
     elif budget:
         ratio = budget / int(ref["iterations"].max())
-        short = (
-            f"the runs are only {ratio:.3g} x the reference budget, too short to test 'however long'"
-            if ratio < rule["min_budget_ratio"]
-            else ""
-        )
-        extra.append(
-            Check(
-                "the runs are long",
-                f"budget of the long runs / budget of '{rule['budget_reference']}'",
-                ratio,
-                ratio,
-                ratio,
-                rule["min_budget_ratio"],
-                "at_least",
-                nr,
-                reason=short,
-            )
-        )
+        short = f"the runs are only {ratio:.3g} x the reference budget, too short to test 'however long'"
+        extra.append(enough("the runs are long", f"budget of the long runs / budget of '{rule['budget_reference']}'",
+                            ratio, rule["min_budget_ratio"], nr, short))  # fmt: skip
         note = f" The long runs had {budget} iterations, {ratio:.3g} x the '{rule['budget_reference']}' budget."
     out = _gap_outcome(wide, nr, rule, "the units stay identical however long they train", extra, note)
     if len(wide):
@@ -125,47 +111,47 @@ def evaluate_l04(data: Data, rule: dict) -> Outcome:
     return out
 
 
+def _b01_zero_and_learning(data: Data, exps: list, rule: dict, rank: float, details: dict) -> str:
+    """B01's note on the zero-init runs (never leave ln 2) and on what the constant-init runs do learn."""
+    m = select(data.metrics, exps)
+    zero, const = m[m["init"] == rule["compare_init"]], m[m["init"].isin(rule["inits"])]
+    bits = []
+    if len(zero):
+        stuck = never_leaves(zero, LN2, rule["tolerance"])
+        zlay = select(data.layers, exps, init=rule["compare_init"])
+        zlay = zlay[zlay["width"] >= rule["min_width"]]
+        details[f"{rule['compare_init']} init: runs that never leave loss ln 2"] = f"{int(stuck.sum())} of {len(stuck)}"
+        if len(zlay):
+            details[f"{rule['compare_init']} init: largest gap"] = float(zlay[rule["metrics"]].to_numpy().max())
+        bits.append(f"Zero is only the special case: {int(stuck.sum())} of {len(stuck)} zero-init runs never leave loss ln 2")
+    if len(const):
+        fall = (at_init(const).set_index(RUN)["loss"] - final(const).set_index(RUN)["loss"]).dropna()
+        by = fall.groupby(level=["activation"]).median()
+        details["median loss fall from iteration 0, constant inits, by activation"] = {a: float(v) for a, v in by.items()}
+        bits.append(
+            f"constant-init runs do learn (median loss fall {float(fall.median()):.3g} nats; "
+            + ", ".join(f"{a} {v:.3g}" for a, v in by.items())
+            + f"), but only a function of rank {rank:.0f}: every unit stays a copy of the others"
+        )
+    return " " + "; ".join(bits) + "." if bits else ""
+
+
 def evaluate_b01(data: Data, rule: dict) -> Outcome:
     """Non-zero constant inits: every symmetry gap stays 0 and the hidden layer keeps rank <= 1, like zero init."""
-    exps = as_list(rule["experiment"])
+    exps, metrics, min_width = as_list(rule["experiment"]), rule["metrics"], rule["min_width"]
     lay = select(data.layers, exps, init=rule["inits"])
-    wide = require(lay[lay["width"] >= rule["min_width"]], f"{rule['inits']} runs of width >= {rule['min_width']}")
+    wide = require(lay[lay["width"] >= min_width], f"{rule['inits']} runs of width >= {min_width}")
     nr = n_runs(wide)
-    metrics = rule["metrics"]
-    largest = float(wide[metrics].to_numpy().max())
-    t_gap = exact_check(
-        "every symmetry gap stays 0 with a constant init",
-        f"largest of {', '.join(metrics)} over every constant-init run (width >= {rule['min_width']}), "
-        "logged iteration and layer",
-        largest,
-        rule["tolerance"],
-        "at_most",
-        nr,
-        rule["min_runs"],
-    )
-    rank = float(wide[rule["rank_metrics"]].to_numpy().max())
-    t_rank = exact_check(
-        "the hidden layer keeps rank at most 1",
-        f"largest {' / '.join(rule['rank_metrics'])} of the constant-init runs",
-        rank,
-        rule["max_rank"],
-        "at_most",
-        nr,
-        rule["min_runs"],
-    )
+    stat = f"largest of {', '.join(metrics)} over every constant-init run (width >= {min_width}), logged iteration and layer"
+    t_gap = bound_over_runs("every symmetry gap stays 0 with a constant init", stat, wide[metrics].to_numpy(),
+                            rule["tolerance"], "at_most", nr, rule["min_runs"])  # fmt: skip
+    t_rank = bound_over_runs("the hidden layer keeps rank at most 1", f"largest {' / '.join(rule['rank_metrics'])} of the "
+                             "constant-init runs", wide[rule["rank_metrics"]].to_numpy(), rule["max_rank"], "at_most", nr,
+                             rule["min_runs"])  # fmt: skip
     constants = sorted({float(s) for s in wide["scale"]})
-    few = len(constants) < rule["min_constants"]
-    t_many = Check(
-        "several different constants",
-        "number of distinct constant values",
-        len(constants),
-        len(constants),
-        len(constants),
-        rule["min_constants"],
-        "at_least",
-        len(constants),
-        reason=f"only {len(constants)} constant(s) in the grid: too few to speak for any constant" if few else "",
-    )
+    few = f"only {len(constants)} constant(s) in the grid: too few to speak for any constant"
+    t_many = enough("several different constants", "number of distinct constant values", len(constants),
+                    rule["min_constants"], len(constants), few)  # fmt: skip
     per = wide.groupby(["experiment", "scale", "activation"])[metrics].max().max(axis=1)
     details: dict = {
         "largest gap by experiment, constant and activation": {
@@ -175,36 +161,9 @@ def evaluate_b01(data: Data, rule: dict) -> Outcome:
         "widths": sorted(int(w) for w in wide["width"].unique()),
         "last iteration": int(wide["iteration"].max()),
     }
-    m = select(data.metrics, exps)
-    zero = m[m["init"] == rule["compare_init"]]
-    const = m[m["init"].isin(rule["inits"])]
-    note_zero = ""
-    if len(zero):
-        stuck = never_leaves(zero, LN2, rule["tolerance"])
-        zlay = select(data.layers, exps, init=rule["compare_init"])
-        zlay = zlay[zlay["width"] >= rule["min_width"]]
-        details[f"{rule['compare_init']} init: runs that never leave loss ln 2"] = f"{int(stuck.sum())} of {len(stuck)}"
-        if len(zlay):
-            details[f"{rule['compare_init']} init: largest gap"] = float(zlay[metrics].to_numpy().max())
-        note_zero = (
-            f" Zero is only the special case: {int(stuck.sum())} of {len(stuck)} zero-init runs never leave loss ln 2 "
-            "(on balanced classes the all-zero start is a stationary point where every gradient is exactly 0)"
-        )
-    if len(const):
-        start = at_init(const).set_index(RUN)["loss"]
-        end = final(const).set_index(RUN)["loss"]
-        fall = (start - end).dropna()
-        by = fall.groupby(level=["activation"]).median()
-        details["median loss fall from iteration 0, constant inits, by activation"] = {a: float(v) for a, v in by.items()}
-        note_zero += (
-            ("; " if note_zero else " ")
-            + f"constant-init runs do learn (median loss fall {float(fall.median()):.3g} nats; "
-            + ", ".join(f"{a} {v:.3g}" for a, v in by.items())
-            + f"), but only a function of rank {rank:.0f}: every unit stays a copy of the others"
-        )
     note = (
         f"Constants {', '.join(map(fmt_scale, constants))} in {', '.join(sorted(set(wide['experiment'])))}: "
-        f"largest gap {largest:.3g} over {nr} runs (widths {details['widths']}), up to iteration "
-        f"{details['last iteration']:,}; largest rank {rank:.0f}." + (note_zero + "." if note_zero else "")
+        f"largest gap {t_gap.value:.3g} over {nr} runs (widths {details['widths']}), up to iteration "
+        f"{details['last iteration']:,}; largest rank {t_rank.value:.0f}."
     )
-    return Outcome([t_gap, t_rank, t_many], nr, note, details)
+    return Outcome([t_gap, t_rank, t_many], nr, note + _b01_zero_and_learning(data, exps, rule, t_rank.value, details), details)

@@ -147,6 +147,21 @@ def evaluate_l05(data: Data, rule: dict) -> Outcome:
     return Outcome([ceiling, rank, *_twin_checks(sym, rule), beats], n_runs(m), note, details, linear)
 
 
+def _beats_linear(data: Data, rule: dict) -> tuple[Check, pd.DataFrame]:
+    """L06 (2): per seed, the final train accuracy of the random-init nets minus the best linear one (worst width)."""
+    m = select(data.metrics, rule["experiment"], init=rule["init"], scale=rule["scale"], dataset=rule["dataset"],
+               activation=rule["activations"])  # fmt: skip
+    fin = final(m[m["width"] >= rule["min_width"]])
+    name = "accuracy well above the best linear classifier"
+    if fin.empty:
+        why = f"no runs on dataset '{rule['dataset']}' with {rule['activations']} of width >= {rule['min_width']}"
+        return missing_check(name, "accuracy - best linear", rule["margin"], "above", why), fin
+    fin = with_linear(fin, data)
+    per_seed = (fin["train_acc"] - fin["best_linear"]).groupby(fin["seed"]).min()
+    stat = f"final train accuracy on {rule['dataset']} minus its best linear accuracy (worst width)"
+    return seed_check(name, stat, per_seed, rule, rule["margin"], "above"), fin
+
+
 def evaluate_l06(data: Data, rule: dict) -> Outcome:
     """Random init (randn x 0.01): units differ from iteration 0 on, and the net beats the best linear classifier."""
     exp = rule["experiment"]
@@ -161,28 +176,9 @@ def evaluate_l06(data: Data, rule: dict) -> Outcome:
         n_runs(lay),
         rule["min_runs"],
     )
-    m = select(data.metrics, exp, init=rule["init"], scale=rule["scale"], dataset=rule["dataset"], activation=rule["activations"])
-    fin = final(m[m["width"] >= rule["min_width"]])
-    if fin.empty:
-        acc = missing_check(
-            "accuracy well above the best linear classifier",
-            "accuracy - best linear",
-            rule["margin"],
-            "above",
-            f"no runs on dataset '{rule['dataset']}' with {rule['activations']} of width >= {rule['min_width']}",
-        )
-    else:
-        fin = with_linear(fin, data)
-        per_seed = (fin["train_acc"] - fin["best_linear"]).groupby(fin["seed"]).min()
-        acc = seed_check(
-            "accuracy well above the best linear classifier",
-            f"final train accuracy on {rule['dataset']} minus its best linear accuracy (worst width)",
-            per_seed,
-            rule,
-            rule["margin"],
-            "above",
-        )
+    acc, fin = _beats_linear(data, rule)
     details = {"smallest gap at iteration 0": float(at_init(lay)[rule["gap_metric"]].min()) if len(lay) else None}
+    note = f"The smallest unit gap is {gap.value:.3g}."
     if len(fin):
         bl = float(fin["best_linear"].iloc[0])
         details["best linear accuracy"] = bl
@@ -193,6 +189,4 @@ def evaluate_l06(data: Data, rule: dict) -> Outcome:
             f"On {rule['dataset']} the random-init nets reach a median {fin['train_acc'].median():.3f} against "
             f"{bl:.3f} for the best linear classifier; the smallest unit gap is {gap.value:.3g}."
         )
-    else:
-        note = f"The smallest unit gap is {gap.value:.3g}."
     return Outcome([acc, gap], n_runs(fin) + n_runs(lay), note, details)
