@@ -199,9 +199,9 @@ def main(argv=None):
     ap.add_argument("--cores", default="0,1", help="the two cores of the '2 cores' runs; the first one runs the 1-core runs")
     ap.add_argument("--no-one-core", action="store_true", help="skip the 1-core (core for core) runs of fast/jax/engine")
     ap.add_argument("--one-core-share", type=float, default=0.25, help="share of the grid trained by 1-core runs (then scaled)")
-    ap.add_argument("--naive-runs", default="reference=52,deep=4", help="runs of the naive loop (1 core, scaled)")
-    ap.add_argument("--simple-runs", default="reference=104,deep=4", help="runs of the straightforward batched numpy (1 core, scaled)")
-    ap.add_argument("--engine-runs", default="reference=260,deep=16",
+    ap.add_argument("--naive-runs", default="reference=52,random=39,deep=4", help="runs of the naive loop (1 core, scaled)")
+    ap.add_argument("--simple-runs", default="reference=104,random=78,deep=4", help="runs of the straightforward batched numpy (1 core, scaled)")
+    ap.add_argument("--engine-runs", default="reference=260,random=195,deep=16",
                     help="runs the engine trains (scaled), 2-core and 1-core alike; '' = the full grid in the 2-core runs")
     ap.add_argument("--n-iter", default="", help="override iterations, e.g. reference=500,deep=50 (smoke tests)")
     ap.add_argument("--floor-reps", type=int, default=50)
@@ -232,9 +232,9 @@ def main(argv=None):
     n_iter = kv(a.n_iter)
     naive_runs, simple_runs, engine_runs = kv(a.naive_runs), kv(a.simple_runs), kv(a.engine_runs)
     if a.quick:
-        n_iter = {"reference": 300, "deep": 20, **n_iter}
-        naive_runs = {"reference": 13, "deep": 2}
-        simple_runs = {"reference": 26, "deep": 2}
+        n_iter = {"reference": 300, "random": 300, "deep": 20, **n_iter}
+        naive_runs = {"reference": 13, "random": 13, "deep": 2}
+        simple_runs = {"reference": 26, "random": 26, "deep": 2}
     if shutil.which("taskset") is None:
         sys.exit("taskset not found (util-linux): needed to pin each process to one core")
     cores = [int(c) for c in a.cores.split(",")]
