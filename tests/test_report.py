@@ -344,15 +344,15 @@ def test_real_template_needs_every_key(tmp_path, quick_config):
     git = {"commit": None, "short": None, "dirty": None, "changed": [], "error": "not a git repository"}
     provenance = {"generated": "now", "git": git, "packages": [], "benchmarks": [], "benchmarks_total": {}, "config_text": ""}
     ctx = R.report_context(F.claim_rows(), specs, quick_config, figures=figures, runs={}, provenance=provenance)
+    with pytest.raises(jinja2.UndefinedError, match="configfiles"):
+        render_report.render(F.TEMPLATE, ctx)
+    ctx["provenance"]["configfiles"] = ["config/full.yaml"]
     with pytest.raises(jinja2.UndefinedError, match="machine"):
         render_report.render(F.TEMPLATE, ctx)
     ctx["provenance"]["machine"] = render_report.machine_info()
     with pytest.raises(jinja2.UndefinedError, match="backend"):
         render_report.render(F.TEMPLATE, ctx)
     ctx["provenance"].update(backend="auto", trained_on=[{"name": "jax 0.10.2 gpu (NVIDIA H200)", "runs": "1,000"}])
-    with pytest.raises(jinja2.UndefinedError, match="configfiles"):
-        render_report.render(F.TEMPLATE, ctx)
-    ctx["provenance"]["configfiles"] = ["config/full.yaml"]
     html = render_report.render(F.TEMPLATE, ctx)
     assert "config <code>config/full.yaml</code>" in html  # which config produced the report
     assert "code version unknown (not a git repository)" in html
