@@ -105,3 +105,11 @@ def test_no_module_is_too_long():
     """Every module of the package stays readable in one sitting: split along a seam past 400 lines."""
     for path in (ROOT / "src" / "initstudy").rglob("*.py"):
         assert len(path.read_text().splitlines()) <= 400, path
+
+
+def test_schemas_read_the_same_with_libyaml_and_pure_python():
+    """The package reads its own schemas with libyaml's loader where PyYAML has it: same data as SafeLoader."""
+    from initstudy import schemas
+
+    for f in sorted(Path(schemas.__file__).parent.glob("*.schema.yaml")):
+        assert schemas.read(f) == yaml.safe_load(f.read_text(encoding="utf-8")), f.name

@@ -13,6 +13,9 @@ from importlib.resources.abc import Traversable
 
 import yaml
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader where PyYAML has it (the package's own files: ~20x faster, same data)."""
+
 
 def path(name: str) -> Traversable:
     """The schema file ``<name>.schema.yaml`` (a :class:`pathlib.Path` when the package lies on disk)."""
@@ -23,8 +26,8 @@ def read(source: str | os.PathLike | Traversable) -> dict:
     """The schema in ``source``: a file path, or a :class:`Traversable` such as :func:`path` returns."""
     if isinstance(source, (str, os.PathLike)):
         with open(source, encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
-    return yaml.safe_load(source.read_text(encoding="utf-8"))
+            return yaml.load(fh, Loader=_LOADER)
+    return yaml.load(source.read_text(encoding="utf-8"), Loader=_LOADER)
 
 
 def load(name: str) -> dict:
