@@ -95,9 +95,10 @@ snakemake_run() {
     local dir=$1 logf=$2; shift 2
     local cfg=()
     [ -n "$CONFIGFILE" ] && cfg=(--configfile "$CONFIGFILE")
+    # targets before --configfile, which takes every word after it as a config file
     # shellcheck disable=SC2086
-    (cd "$dir" && timeout -k 30 "$TIMEOUT" "$SNAKEMAKE" --workflow-profile none \
-        "$@" "${cfg[@]}" $TARGETS) >"$logf" 2>&1
+    (cd "$dir" && timeout -k 30 "$TIMEOUT" "$SNAKEMAKE" $TARGETS --workflow-profile none \
+        "$@" "${cfg[@]}") >"$logf" 2>&1
 }
 
 # ------------------------------------------------------------------ 1. SLURM
