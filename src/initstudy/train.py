@@ -296,7 +296,7 @@ def run_cell(runs: list[dict], data: dict[str, Array], *, iterations: int, log_p
         trained_on[sel] = describe(name)
         Wc, bc = [w[sel] for w in W], [v[sel] for v in b]
         h = train(X, y, Xt, yt, Wc, bc, activation=activation, lr=lr[sel], iterations=iterations, log_at=log_at,
-                  saturation_threshold=saturation_threshold, exact=exact or path == 1, backend=name, progress=progress,
+                  saturation_threshold=saturation_threshold, exact=exact or bool(replay[sel].any()), backend=name, progress=progress,
                   twin=path == 0)  # fmt: skip
         for full, part in zip(W + b, Wc + bc):
             full[sel] = part
