@@ -148,3 +148,25 @@ def test_the_workflow_never_imports_jax_to_parse():
     code = "import sys, initstudy.config, initstudy.grid, initstudy.report, initstudy.train, initstudy.tables; print('jax' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+@pytest.mark.parametrize("backend", ["numpy", "jax"])
+def test_runs_with_the_same_start_train_once_and_get_what_training_each_gives(flower, backend, caplog):
+    """A zero init at three scales and two seeds is one start, as are two draws of the same seed: trained once,
+    copied, and every table equal, bit for bit, to training each run on its own."""
+    runs = (_runs(2, init="zeros", scale=0.0) + _runs(2, init="zeros", scale=2.0) + _runs(2, init="constant", scale=0.5)
+            + _runs(3, init="normal", scale=0.3) + _runs(1, init="normal", scale=0.3))  # fmt: skip
+    with caplog.at_level(logging.INFO, logger="initstudy.train"):
+        batch = run_cell(runs, flower, iterations=150, log_points=5, backend=backend)
+    copied = [r.getMessage() for r in caplog.records if "trained once" in r.getMessage()]
+    # zeros: 4 runs, 1 start; constant: 2 runs, 1 start (the numpy group); normal seed 0 twice (the backend group)
+    assert [m.split(" of ")[0] for m in copied] == ["4", "1"], copied
+    for i in range(len(runs)):
+        alone = run_cell([runs[i]], flower, iterations=150, log_points=5, backend=backend)
+        for got, want in zip(batch, alone):
+            got = _rows(got, len(runs), i)
+            for col, values in want.items():
+                if values.dtype == object and col in ("weights", "biases"):
+                    assert all(np.array_equal(a, c) for a, c in zip(got[col], values)), (col, i)
+                else:
+                    assert np.array_equal(got[col], values, equal_nan=values.dtype.kind == "f"), (col, i)

@@ -145,28 +145,53 @@ class _Divergence:
         self.diverged |= bad
 
 
-def train(
-    X: Array,
-    y: Array,
-    X_test: Array,
-    y_test: Array,
-    W: list[Array],
-    b: list[Array],
-    *,
-    activation: str,
-    lr: Array,
-    iterations: int,
-    log_at: Array,
-    saturation_threshold: float = 0.1,
-    exact: bool = False,
-    backend: str = "numpy",
-    progress: Progress | None = None,
-    twin: bool = False,
-) -> History:
+def start_groups(W: list[Array], b: list[Array], lr: Array) -> tuple[Array, Array]:
+    """``(first, index)``: the first run of each distinct start (same weights, biases and lr, bit for bit)
+    and, for every run, the position of its start in ``first``."""
+    lr = np.asarray(lr)
+    seen: dict[bytes, int] = {}
+    owner = np.array([seen.setdefault(b"".join(p[r].tobytes() for p in (*W, *b)) + lr[r].tobytes(), r) for r in range(len(W[0]))])
+    first = np.flatnonzero(owner == np.arange(len(owner)))
+    return first, np.searchsorted(first, owner)
+
+
+def train(X: Array, y: Array, X_test: Array, y_test: Array, W: list[Array], b: list[Array], *, lr: Array,
+          progress: Progress | None = None, **settings) -> History:  # fmt: skip
     """Train ``R`` nets (stacked ``W``, ``b``) by full-batch gradient descent and log diagnostics.
 
-    ``X (n_x, m)``, ``y (m,)``; ``lr (R,)``; ``log_at`` sorted iterations in ``[0, iterations]``.
-    ``W`` and ``b`` are updated in place. The steps between two logged iterations run on
+    ``X (n_x, m)``, ``y (m,)``; ``lr (R,)``; ``settings`` are ``activation``, ``iterations``,
+    ``log_at`` (sorted iterations in ``[0, iterations]``), ``saturation_threshold``, ``exact``,
+    ``backend`` and ``twin`` (:func:`_train_distinct`). ``W`` and ``b`` are updated in place.
+
+    Runs that start from the very same weights, biases and lr (a zero init at several scales or
+    seeds, say) train once and the others copy that run's history and final weights: a run's
+    numbers never depend on its batch mates (every backend steps and measures per run), so the
+    copies are what training each would give, bit for bit (tested).
+    """
+    R = len(W[0])
+    lr = np.broadcast_to(np.asarray(lr, dtype=W[0].dtype).reshape(-1), (R,))
+    first, index = start_groups(W, b, lr)
+    if len(first) == R:
+        return _train_distinct(X, y, X_test, y_test, W, b, lr=lr.copy(), progress=progress, **settings)
+    logging.getLogger("initstudy.train").info(
+        "%d of %d runs start from the same weights, biases and lr as another run of their batch: trained once, copied",
+        R - len(first), R)  # fmt: skip
+    Wd, bd = [w[first] for w in W], [v[first] for v in b]
+    hist = _train_distinct(X, y, X_test, y_test, Wd, bd, lr=lr[first].copy(), progress=progress, counted=R, **settings)
+    for full, part in zip(W + b, Wd + bd):
+        full[...] = part[index]
+    hist.run = {k: v[..., index] for k, v in hist.run.items()}
+    hist.layer = {k: v[..., index] for k, v in hist.layer.items()}
+    return hist
+
+
+def _train_distinct(X: Array, y: Array, X_test: Array, y_test: Array, W: list[Array], b: list[Array], *, activation: str,
+                    lr: Array, iterations: int, log_at: Array, saturation_threshold: float = 0.1, exact: bool = False,
+                    backend: str = "numpy", progress: Progress | None = None, twin: bool = False,
+                    counted: int | None = None) -> History:  # fmt: skip
+    """:func:`train` for runs that all start apart (``counted``: the runs the progress log counts).
+
+    The steps between two logged iterations run on
     ``backend`` (:mod:`initstudy.backends`; ``exact=True`` forces the unit-exact numpy passes);
     every logged state is measured here, in numpy, in cache-sized slices of runs. With ``twin=True``
     (the unit-exact path), runs that start symmetric with one hidden layer are compared with their
@@ -215,7 +240,7 @@ def train(
                 layers_log[k].append(np.concatenate([p[k] for p in layer_parts], axis=-1) if L > 1 else np.zeros((0, R)))
             div.snapshot = [p.copy() for p in W + b]
             if progress is not None:
-                progress.advance(R * (t - (log_list[log_list.index(t) - 1] if t else 0)), t, iterations)
+                progress.advance((counted or R) * (t - (log_list[log_list.index(t) - 1] if t else 0)), t, iterations)
     hist.run = {k: np.stack(v) for k, v in runs_log.items()}
     hist.layer = {k: np.stack(v) for k, v in layers_log.items()}
     return hist
