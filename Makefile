@@ -17,6 +17,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	# the editable package's bytecode, written once (where PYTHONDONTWRITEBYTECODE is set, every Snakemake start would compile it)
+	$(BIN)/python -m compileall -q src
 	touch $(STAMP)
 
 study: $(STAMP)

@@ -17,6 +17,7 @@ import yaml
 from conftest import ROOT
 
 from initstudy import config as cfg
+from initstudy import safeyaml
 
 BAD = ROOT / "tests" / "configs" / "bad"
 EXPECTED: dict = yaml.safe_load((BAD / "expected.yaml").read_text())
@@ -343,3 +344,21 @@ def test_configfile_replaces_the_default_config(tiny_reference):
     assert set(metrics.column("experiment").to_pylist()) == {"wide", "narrow"}
     assert set(metrics.column("dataset").to_pylist()) == {"flower", "moons"}
     assert sorted(p.name for p in (tiny_reference.wd / "results" / "datasets").iterdir()) == ["flower.parquet", "moons.parquet"]
+
+
+def _load_or_refusal(text: str, loader) -> object:
+    try:
+        return ("data", yaml.load(text, Loader=loader))
+    except yaml.YAMLError as exc:
+        return ("refused", exc.problem) if isinstance(exc, safeyaml.Refused) else ("not yaml", None)
+
+
+@pytest.mark.skipif(not getattr(yaml, "__with_libyaml__", False), reason="PyYAML without libyaml")
+@pytest.mark.parametrize("path", sorted((ROOT / "tests" / "configs").rglob("*.yaml")) + sorted((ROOT / "config").glob("*.yaml")),
+                         ids=lambda p: str(p.relative_to(ROOT)))  # fmt: skip
+def test_libyaml_reader_gives_what_the_pure_python_reader_gives(path):
+    """Config files are scanned by libyaml (speed) and composed by PyYAML's Python composer (the bounds):
+    every shipped and every malformed test file loads to the same data, or is refused for the same reason."""
+    text = path.read_bytes().decode("utf-8", errors="replace")
+    fast, plain = _load_or_refusal(text, safeyaml._FastStrictLoader), _load_or_refusal(text, safeyaml._StrictLoader)
+    assert fast == plain  # a syntax error's wording is libyaml's or PyYAML's: only its kind is compared
