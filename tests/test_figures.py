@@ -262,3 +262,25 @@ def test_figures_plot_what_their_verdicts_wrote(mini_tables):
     for script in SCRIPTS.glob("plot_*.py"):
         text = script.read_text()
         assert "from initstudy.claims" not in text and "from initstudy import claims" not in text, script.name
+
+
+def test_the_theme_is_seaborns_and_most_figures_do_not_import_seaborn():
+    """F.SEABORN_THEME is seaborn's whitegrid style and paper context (less the default colormap), and the
+    lightness helper is seaborn's set_hls_values; importing the figures module does not import seaborn."""
+    import subprocess
+    import sys
+
+    import seaborn as sns
+
+    from initstudy import figures as F
+
+    want = {**sns.axes_style("whitegrid"), **sns.plotting_context("paper")}
+    assert want.pop("image.cmap") == "rocket"
+    assert F.SEABORN_THEME == want
+    for colour in ("#4477AA", "#CCBB44", "#997700", "#222222"):
+        for lightness in (0.38, 0.55, 0.72):
+            assert F.with_lightness(colour, lightness) == sns.set_hls_values(colour, l=lightness)
+    assert F.sns is sns
+    code = "import sys, initstudy.figures; print('seaborn' in sys.modules, 'scipy.stats' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "False"]

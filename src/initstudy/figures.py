@@ -18,6 +18,7 @@ shows iteration 0 (:func:`iteration_axis`), a log axis that shows exact zeros at
 
 from __future__ import annotations
 
+import colorsys
 import logging
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,7 +30,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib import ticker
 
 from .tables import write_atomic
@@ -75,6 +75,26 @@ DIVERGED_MARKER = {"marker": "X", "s": 46, "color": "black", "linewidths": 0.6, 
 
 SCALE_CMAP = "viridis"
 
+SEABORN_THEME = {
+    "figure.facecolor": "white", "axes.labelcolor": ".15", "xtick.direction": "out", "ytick.direction": "out",
+    "xtick.color": ".15", "ytick.color": ".15", "axes.axisbelow": True, "grid.linestyle": "-", "text.color": ".15",
+    "font.family": ["sans-serif"], "font.sans-serif": ["Arial", "DejaVu Sans", "Liberation Sans", "Bitstream Vera Sans", "sans-serif"],
+    "lines.solid_capstyle": "round", "patch.edgecolor": "w", "patch.force_edgecolor": True, "xtick.top": False,
+    "ytick.right": False, "axes.grid": True, "axes.facecolor": "white", "axes.edgecolor": ".8", "grid.color": ".8",
+    "axes.spines.left": True, "axes.spines.bottom": True, "axes.spines.right": True, "axes.spines.top": True,
+    "xtick.bottom": False, "ytick.left": False,
+    "axes.linewidth": 1.0, "grid.linewidth": 0.8, "lines.linewidth": 1.2000000000000002, "lines.markersize": 4.800000000000001,
+    "patch.linewidth": 0.8, "xtick.major.width": 1.0, "ytick.major.width": 1.0, "xtick.minor.width": 0.8,
+    "ytick.minor.width": 0.8, "xtick.major.size": 4.800000000000001, "ytick.major.size": 4.800000000000001,
+    "xtick.minor.size": 3.2, "ytick.minor.size": 3.2, "font.size": 9.600000000000001, "axes.labelsize": 9.600000000000001,
+    "axes.titlesize": 9.600000000000001, "xtick.labelsize": 8.8, "ytick.labelsize": 8.8, "legend.fontsize": 8.8,
+    "legend.title_fontsize": 9.600000000000001,
+}  # fmt: skip
+"""seaborn's ``axes_style("whitegrid")`` and ``plotting_context("paper")`` (seaborn 0.13.2) as data, less the
+default colormap (every figure names its own). Most figures draw with matplotlib alone in seaborn's theme;
+with the theme as data their jobs do not import seaborn (and scipy.stats under it: 1.5-2 s of a 5 s job).
+The few that call seaborn get it as ``F.sns``. ``tests/test_figures.py`` checks this against seaborn."""
+
 _RC = {
     "font.size": 10,
     "axes.titlesize": 10.5,
@@ -96,10 +116,25 @@ _RC = {
 }
 
 
+def __getattr__(name: str):
+    """``F.sns``: seaborn, imported on first use (see :data:`SEABORN_THEME`)."""
+    if name == "sns":
+        import seaborn
+
+        return seaborn
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def with_lightness(color, lightness: float) -> tuple[float, float, float]:
+    """``color`` with its HLS lightness set to ``lightness`` (seaborn's ``set_hls_values(color, l=...)``)."""
+    h, _, s = colorsys.rgb_to_hls(*matplotlib.colors.to_rgb(color))
+    return colorsys.hls_to_rgb(h, lightness, s)
+
+
 @contextmanager
 def style():
     """The study's theme, for the duration of a ``with`` block (no global state is left behind)."""
-    rc = {**sns.axes_style("whitegrid"), **sns.plotting_context("paper"), **_RC}
+    rc = {**SEABORN_THEME, **_RC}
     with plt.rc_context(rc):
         yield
 
@@ -165,7 +200,7 @@ def init_palette(pairs) -> dict[str, str]:
         if len(scales) == 1:
             shades = [base]
         else:  # small scales light, large scales dark
-            shades = [matplotlib.colors.to_hex(sns.set_hls_values(base, l=v)) for v in np.linspace(0.72, 0.38, len(scales))]
+            shades = [matplotlib.colors.to_hex(with_lightness(base, v)) for v in np.linspace(0.72, 0.38, len(scales))]
         for scale, colour in zip(scales, shades):
             out[init_label(scheme, scale)] = colour
     return out
