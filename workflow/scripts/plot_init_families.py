@@ -4,8 +4,8 @@ One row per activation. Left: shallow nets, Gaussian against uniform at the same
 each seed's difference in final accuracy (dots) per scale, with the statistic and interval of the
 B04 rule per scale and the equivalence margin as a band. Middle: deep nets at init, orthogonal against
 Gaussian (LeCun normal) at the same per-entry variance: the activation std of every hidden layer (median
-over seeds, range as a band). Right: the same two inits trained, each at its best lr, final accuracy by
-depth. Everything is read from results/measures/B04.parquet, the table the B04 verdict was computed from;
+over seeds, range as a band). Right: the same two inits trained, each at its best lr: every seed's final
+accuracy, the two inits of a seed joined (the pairs B04's rule compares), per depth. Everything is read from results/measures/B04.parquet, the table the B04 verdict was computed from;
 nothing is recomputed here.
 """
 
@@ -100,18 +100,19 @@ def main(
                 ax_l.text(0.5, 0.5, f"B04 has no deep {act} nets at init", ha="center", va="center", transform=ax_l.transAxes)
             tr = deep_fin[deep_fin["activation"] == act]
             if len(tr):
-                sp = F.spread(tr, ["init", "x"], "value")
-                for init, colour in deep_colours.items():
-                    c = sp[sp["init"] == init]
-                    if c.empty:
-                        continue
-                    ax_d.plot(c["x"], c["median"], color=colour, lw=1.7, marker="o", ms=3.5)
-                    F.band(ax_d, c["x"], c["lo"], c["hi"], colour, alpha=0.18)
                 depths = sorted(tr["x"].unique())
-                ax_d.set_xscale("log", base=2)
-                ax_d.set_xticks(depths, [str(int(v)) for v in depths])
-                ax_d.xaxis.set_minor_locator(F.ticker.NullLocator())
-                ax_d.set_ylim(0.45, 1.0)
+                first, second = list(deep_colours)[1], list(deep_colours)[0]  # LeCun normal left, orthogonal right
+                for k, depth in enumerate(depths):
+                    at = tr[tr["x"] == depth].pivot_table(index="seed", columns="init", values="value")
+                    left, right = (at[i] if i in at else pd.Series(np.nan, index=at.index) for i in (first, second))
+                    for a, b in zip(left, right):  # one seed: its two inits, joined
+                        ax_d.plot([k - 0.18, k + 0.18], [a, b], color="#999999", lw=0.8, zorder=2)
+                    for off, init, v in ((-0.18, first, left), (0.18, second, right)):
+                        ax_d.scatter(np.full(len(v), k + off), v, s=16, color=deep_colours[init], lw=0, zorder=3)
+                        if v.notna().any():
+                            ax_d.hlines(v.median(), k + off - 0.1, k + off + 0.1, color="black", lw=1.6, zorder=4)
+                ax_d.set_xticks(range(len(depths)), [str(int(v)) for v in depths])
+                ax_d.set_xlim(-0.6, len(depths) - 0.4)
                 ax_d.set_xlabel("depth (hidden layers)" if i == len(acts) - 1 else "")
                 ax_d.set_ylabel(f"final {deep_metric.replace('_', ' ')}")
             else:
@@ -129,8 +130,8 @@ def main(
         lines = [
             f"left: {a_fam} minus {b_fam} at the same std, one dot per seed ({n} seeds);",
             f"black: {statistic}, {how}" + (f"; blue band: margin ±{margin:g}" if margin else ""),
-            "middle and right: median and range over seeds; the first layer (2 inputs) is not square, so there the two inits"
-            + " differ in scale",
+            "middle: median and range over seeds; the first layer (2 inputs) is not square, so there the two inits differ in scale;",
+            "right: one dot per seed at its best lr, a seed's two inits joined by a line; black: median",
         ]
         F.note(fig, "\n".join(lines))
         F.save(fig, output)
