@@ -6,13 +6,18 @@ Every script under workflow/scripts/ ends with::
 
     if "snakemake" in globals():
         run_rule(snakemake, main, snakemake.input.metrics, snakemake.output[0], lr=snakemake.params.lr)
+
+or, where ``main`` names its arguments as the rule names its inputs and params (every figure script)::
+
+    if "snakemake" in globals():
+        run_script(snakemake, main)  # noqa: F821
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .config import ConfigError
@@ -45,3 +50,20 @@ def run_rule(sm: Any, main: Callable[..., Any], *args: Any, **kwargs: Any) -> An
             logging.getLogger(sm.rule).error("%s", exc)
         sys.stderr.write(f"initstudy: {exc}\n")
         raise SystemExit(1) from None
+
+
+def _plain(value: Any) -> Any:
+    """A rule's input or param as plain Python: mappings as dicts, lists as tuples (a path stays a string)."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return tuple(_plain(v) for v in value)
+    return value
+
+
+def run_script(sm: Any, main: Callable[..., Any]) -> Any:
+    """``main(<named inputs>, output=<first output>, <params>)``, every argument by the name the rule gives it."""
+    kwargs = {name: _plain(value) for name, value in sm.input.items()}
+    kwargs["output"] = sm.output[0]
+    kwargs.update({name: _plain(value) for name, value in sm.params.items()})
+    return run_rule(sm, main, **kwargs)

@@ -451,8 +451,7 @@ rule plot_bias_only:
         CONDA_ENV
     params:
         metric=_B02["metric"],
-        reference_init=_B02["reference_init"],
-        reference_scale=_B02["reference_scale"],
+        reference=(_B02["reference_init"], _B02["reference_scale"]),
         reference_bias=_B02["reference_bias"],
     script:
         "../scripts/plot_bias_only.py"

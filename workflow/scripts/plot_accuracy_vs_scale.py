@@ -6,7 +6,7 @@ light band); the dotted vertical line marks the lecture's 0.01.
 
 from initstudy import figures as F
 from initstudy.grid import COORDINATES
-from initstudy.rulescript import run_rule
+from initstudy.rulescript import run_script
 from initstudy.tables import read_table
 
 TITLE = "Final accuracy against init scale"
@@ -58,4 +58,4 @@ def main(metrics: str, output: str, *, experiment: str = "scale", reference: flo
 
 
 if "snakemake" in globals():
-    run_rule(snakemake, main, snakemake.input.metrics, snakemake.output[0], reference=snakemake.params.reference)  # noqa: F821
+    run_script(snakemake, main)  # noqa: F821

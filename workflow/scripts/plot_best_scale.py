@@ -11,7 +11,7 @@ settings, every setting).
 import numpy as np
 
 from initstudy import figures as F
-from initstudy.rulescript import run_rule
+from initstudy.rulescript import run_script
 from initstudy.tables import read_table
 
 TITLE = "Best init scale per setting"
@@ -72,5 +72,4 @@ def main(measures: str, output: str, *, metric: str = "test_acc", limits: tuple 
 
 
 if "snakemake" in globals():
-    p = snakemake.params  # noqa: F821
-    run_rule(snakemake, main, snakemake.input.measures, snakemake.output[0], metric=p.metric, limits=tuple(p.limits), margin=p.margin)  # noqa: F821
+    run_script(snakemake, main)  # noqa: F821

@@ -13,7 +13,7 @@ import pandas as pd
 
 from initstudy import figures as F
 from initstudy.grid import COORDINATES
-from initstudy.rulescript import run_rule
+from initstudy.rulescript import run_script
 from initstudy.tables import read_table
 
 TITLE = "Zero vs random biases (same random weights)"
@@ -134,15 +134,4 @@ def main(
 
 
 if "snakemake" in globals():
-    p = snakemake.params  # noqa: F821
-    run_rule(
-        snakemake,  # noqa: F821
-        main,
-        snakemake.input.metrics,  # noqa: F821
-        snakemake.input.measures,  # noqa: F821
-        snakemake.output[0],  # noqa: F821
-        metric=p.metric,
-        margin=p.margin,
-        statistic=p.statistic,
-        interval=dict(p.interval) if p.interval else None,
-    )
+    run_script(snakemake, main)  # noqa: F821

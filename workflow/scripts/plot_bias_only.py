@@ -14,7 +14,7 @@ import pandas as pd
 
 from initstudy import figures as F
 from initstudy.grid import COORDINATES
-from initstudy.rulescript import run_rule
+from initstudy.rulescript import run_script
 from initstudy.tables import read_table
 
 TITLE = "Random biases with all-zero weights"
@@ -162,15 +162,4 @@ def main(
 
 
 if "snakemake" in globals():
-    p = snakemake.params  # noqa: F821
-    run_rule(
-        snakemake,  # noqa: F821
-        main,
-        snakemake.input.layers,  # noqa: F821
-        snakemake.input.metrics,  # noqa: F821
-        snakemake.input.params,  # noqa: F821
-        snakemake.output[0],  # noqa: F821
-        metric=p.metric,
-        reference=(p.reference_init, p.reference_scale),
-        reference_bias=p.reference_bias,
-    )
+    run_script(snakemake, main)  # noqa: F821

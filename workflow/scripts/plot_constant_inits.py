@@ -15,7 +15,7 @@ from initstudy import figures as F
 from initstudy.grid import COORDINATES
 from initstudy.inits import SYMMETRIC_INITS
 from initstudy.linear import best_linear_accuracy
-from initstudy.rulescript import run_rule
+from initstudy.rulescript import run_script
 from initstudy.tables import read_table
 
 TITLE = "Zero, constant and random init over training"
@@ -110,5 +110,4 @@ def main(
 
 
 if "snakemake" in globals():
-    p = snakemake.params  # noqa: F821
-    run_rule(snakemake, main, snakemake.input.metrics, list(snakemake.input.datasets), snakemake.output[0], dataset=p.dataset, width=p.width)  # noqa: F821
+    run_script(snakemake, main)  # noqa: F821

@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.lines import Line2D
 
 from initstudy import figures as F
-from initstudy.rulescript import run_rule
+from initstudy.rulescript import run_script
 from initstudy.tables import read_table
 
 TITLE = "The course's own numbers: published, reproduced, and over our seeds"
@@ -77,4 +77,4 @@ def main(course: str, seeds: str, output: str) -> None:
 
 
 if "snakemake" in globals():
-    run_rule(snakemake, main, snakemake.input.course, snakemake.input.seeds, snakemake.output[0])  # noqa: F821
+    run_script(snakemake, main)  # noqa: F821

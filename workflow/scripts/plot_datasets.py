@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from initstudy import figures as F
-from initstudy.rulescript import run_rule
+from initstudy.rulescript import run_script
 from initstudy.tables import read_table
 
 
@@ -33,4 +33,4 @@ def main(datasets: list[str], output: str) -> None:
 
 
 if "snakemake" in globals():
-    run_rule(snakemake, main, list(snakemake.input.datasets), snakemake.output[0])  # noqa: F821
+    run_script(snakemake, main)  # noqa: F821

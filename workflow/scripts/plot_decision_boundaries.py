@@ -8,7 +8,7 @@ import numpy as np
 
 from initstudy import figures as F
 from initstudy.mlp import ACTIVATIONS, forward, sigmoid
-from initstudy.rulescript import run_rule
+from initstudy.rulescript import run_script
 from initstudy.tables import read_table
 
 TITLE = "Decision regions after training"
@@ -109,5 +109,4 @@ def main(
 
 
 if "snakemake" in globals():
-    p = snakemake.params  # noqa: F821
-    run_rule(snakemake, main, snakemake.input.params, snakemake.input.dataset, snakemake.output[0], activation=p.activation, width=p.width)  # noqa: F821
+    run_script(snakemake, main)  # noqa: F821

@@ -9,7 +9,7 @@ iterations, width). Line: median over seeds; band: range over seeds; crosses on 
 import pandas as pd
 
 from initstudy import figures as F
-from initstudy.rulescript import run_rule
+from initstudy.rulescript import run_script
 from initstudy.tables import read_table
 
 TITLE = "Final accuracy against depth"
@@ -87,4 +87,4 @@ def main(measures: str, metrics: str, output: str, *, experiment: str = "deep") 
 
 
 if "snakemake" in globals():
-    run_rule(snakemake, main, snakemake.input.measures, snakemake.input.metrics, snakemake.output[0])  # noqa: F821
+    run_script(snakemake, main)  # noqa: F821

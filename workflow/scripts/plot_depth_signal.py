@@ -7,7 +7,7 @@ band), one column per activation. Exact zeros (underflow) are drawn at a floor l
 
 from initstudy import figures as F
 from initstudy.grid import COORDINATES
-from initstudy.rulescript import run_rule
+from initstudy.rulescript import run_script
 from initstudy.tables import read_table
 
 TITLE = "Signal through depth at initialisation"
@@ -70,4 +70,4 @@ def main(layers: str, output: str, *, experiment: str = "deep") -> None:
 
 
 if "snakemake" in globals():
-    run_rule(snakemake, main, snakemake.input.layers, snakemake.output[0])  # noqa: F821
+    run_script(snakemake, main)  # noqa: F821

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from initstudy import figures as F
-from initstudy.rulescript import run_rule
+from initstudy.rulescript import run_script
 from initstudy.tables import read_table
 
 TITLE = "Edge of chaos: signal at init and trainability over sigma_w and depth"
@@ -195,16 +195,4 @@ def main(
 
 
 if "snakemake" in globals():
-    p = snakemake.params  # noqa: F821
-    run_rule(
-        snakemake,  # noqa: F821
-        main,
-        snakemake.input.layers,  # noqa: F821
-        snakemake.input.measures,  # noqa: F821
-        snakemake.output[0],  # noqa: F821
-        signal_experiment=p.signal_experiment,
-        init=p.init,
-        critical=dict(p.critical),
-        factor=p.factor,
-        metric=p.metric,
-    )
+    run_script(snakemake, main)  # noqa: F821

@@ -18,7 +18,7 @@ import numpy as np
 from initstudy import figures as F
 from initstudy.grid import COORDINATES
 from initstudy.mlp import ACTIVATIONS, forward
-from initstudy.rulescript import run_rule
+from initstudy.rulescript import run_script
 from initstudy.tables import read_table
 from initstudy.train import init_params
 
@@ -97,4 +97,4 @@ def main(layers: str, dataset: str, output: str, *, experiment: str = "glorot") 
 
 
 if "snakemake" in globals():
-    run_rule(snakemake, main, snakemake.input.layers, snakemake.input.dataset, snakemake.output[0])  # noqa: F821
+    run_script(snakemake, main)  # noqa: F821

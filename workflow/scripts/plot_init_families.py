@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from initstudy import figures as F
-from initstudy.rulescript import run_rule
+from initstudy.rulescript import run_script
 from initstudy.tables import read_table
 
 TITLE = "Same variance, different family"
@@ -138,18 +138,4 @@ def main(
 
 
 if "snakemake" in globals():
-    p = snakemake.params  # noqa: F821
-    run_rule(
-        snakemake,  # noqa: F821
-        main,
-        snakemake.input.measures,  # noqa: F821
-        snakemake.output[0],  # noqa: F821
-        shallow_inits=tuple(p.shallow_inits),
-        metric=p.metric,
-        margin=p.margin,
-        statistic=p.statistic,
-        interval=dict(p.interval) if p.interval else None,
-        deep_inits=tuple(p.deep_inits),
-        deep_scales=dict(p.deep_scales),
-        deep_metric=p.deep_metric,
-    )
+    run_script(snakemake, main)  # noqa: F821

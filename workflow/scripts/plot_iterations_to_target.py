@@ -14,7 +14,7 @@ import pandas as pd
 
 from initstudy import figures as F
 from initstudy.grid import COORDINATES
-from initstudy.rulescript import run_rule
+from initstudy.rulescript import run_script
 from initstudy.tables import read_table
 
 TITLE = "Iterations to a target training accuracy"
@@ -125,6 +125,4 @@ def main(metrics: str, measures: str, output: str, *, experiment: str = "scale",
 
 
 if "snakemake" in globals():
-    p = snakemake.params  # noqa: F821
-    i = snakemake.input  # noqa: F821
-    run_rule(snakemake, main, i.metrics, i.measures, snakemake.output[0], target=p.target, lr=p.lr)  # noqa: F821
+    run_script(snakemake, main)  # noqa: F821

@@ -8,7 +8,7 @@ import numpy as np
 
 from initstudy import figures as F
 from initstudy.grid import COORDINATES
-from initstudy.rulescript import run_rule
+from initstudy.rulescript import run_script
 from initstudy.tables import read_table
 
 TITLE = "Learning curves by init scale"
@@ -68,4 +68,4 @@ def main(metrics: str, output: str, *, experiment: str = "scale", lr: float = 1.
 
 
 if "snakemake" in globals():
-    run_rule(snakemake, main, snakemake.input.metrics, snakemake.output[0], lr=snakemake.params.lr)  # noqa: F821
+    run_script(snakemake, main)  # noqa: F821

@@ -4,7 +4,7 @@ import numpy as np
 
 from initstudy import figures as F
 from initstudy.grid import COORDINATES
-from initstudy.rulescript import run_rule
+from initstudy.rulescript import run_script
 from initstudy.tables import read_table
 
 COLUMNS = [*COORDINATES, "iteration", "loss", "diverged"]
@@ -67,4 +67,4 @@ def main(metrics: str, output: str, *, experiment: str = "logistic") -> None:
 
 
 if "snakemake" in globals():
-    run_rule(snakemake, main, snakemake.input.metrics, snakemake.output[0])  # noqa: F821
+    run_script(snakemake, main)  # noqa: F821

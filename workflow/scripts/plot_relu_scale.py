@@ -10,7 +10,7 @@ import numpy as np
 
 from initstudy import figures as F
 from initstudy.grid import COORDINATES
-from initstudy.rulescript import run_rule
+from initstudy.rulescript import run_script
 from initstudy.tables import read_table
 
 TITLE = "ReLU vs tanh and sigmoid against init scale"
@@ -76,4 +76,4 @@ def main(metrics: str, layers: str, output: str, *, experiment: str = "scale", l
 
 
 if "snakemake" in globals():
-    run_rule(snakemake, main, snakemake.input.metrics, snakemake.input.layers, snakemake.output[0], lr=snakemake.params.lr)  # noqa: F821
+    run_script(snakemake, main)  # noqa: F821

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from initstudy import figures as F
-from initstudy.rulescript import run_rule
+from initstudy.rulescript import run_script
 from initstudy.tables import read_table
 
 TITLE = "ReLU vs tanh and sigmoid: time to target and active units against init scale"
@@ -149,18 +149,4 @@ def main(
 
 
 if "snakemake" in globals():
-    p = snakemake.params  # noqa: F821
-    run_rule(
-        snakemake,  # noqa: F821
-        main,
-        snakemake.input.measures,  # noqa: F821
-        snakemake.input.metrics,  # noqa: F821
-        snakemake.output[0],  # noqa: F821
-        experiment=p.experiment,
-        target=p.target,
-        reference=p.reference,
-        large=tuple(p.large),
-        flat_margin=p.flat_margin,
-        activation=p.activation,
-        compare=tuple(p.compare),
-    )
+    run_script(snakemake, main)  # noqa: F821

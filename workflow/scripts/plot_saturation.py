@@ -8,7 +8,7 @@ share their initial weights, so each (activation, scale, seed) counts once.
 
 from initstudy import figures as F
 from initstudy.grid import COORDINATES
-from initstudy.rulescript import run_rule
+from initstudy.rulescript import run_script
 from initstudy.tables import read_table
 
 TITLE = "Saturation at initialisation against init scale"
@@ -59,4 +59,4 @@ def main(layers: str, output: str, *, experiment: str = "scale") -> None:
 
 
 if "snakemake" in globals():
-    run_rule(snakemake, main, snakemake.input.layers, snakemake.output[0])  # noqa: F821
+    run_script(snakemake, main)  # noqa: F821

@@ -10,7 +10,7 @@ import pandas as pd
 from initstudy import figures as F
 from initstudy.grid import COORDINATES
 from initstudy.inits import SYMMETRIC_INITS
-from initstudy.rulescript import run_rule
+from initstudy.rulescript import run_script
 from initstudy.tables import read_table
 
 GAPS = {
@@ -87,4 +87,4 @@ def main(layers: str, output: str, *, experiments: tuple = ("symmetry", "long"))
 
 
 if "snakemake" in globals():
-    run_rule(snakemake, main, snakemake.input.layers, snakemake.output[0])  # noqa: F821
+    run_script(snakemake, main)  # noqa: F821

@@ -7,7 +7,7 @@ cannot pass.
 
 from initstudy import figures as F
 from initstudy.grid import COORDINATES
-from initstudy.rulescript import run_rule
+from initstudy.rulescript import run_script
 from initstudy.tables import read_table
 
 TITLE = "Final training accuracy against width"
@@ -77,4 +77,4 @@ def main(metrics: str, measures: str, output: str, *, experiment: str = "symmetr
 
 
 if "snakemake" in globals():
-    run_rule(snakemake, main, snakemake.input.metrics, snakemake.input.measures, snakemake.output[0])  # noqa: F821
+    run_script(snakemake, main)  # noqa: F821
