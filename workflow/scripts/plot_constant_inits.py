@@ -8,6 +8,8 @@ inits come from the experiment that trains them longest (``long``, else ``symmet
 random init from ``symmetry`` (median over seeds, range as a band).
 """
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -32,7 +34,7 @@ def pick(df, dataset: str, width: int) -> tuple[str, int]:
 
 def main(
     metrics: str,
-    datasets: list[str],
+    datasets: Sequence[str],
     output: str,
     *,
     experiments: tuple = ("long", "symmetry"),

@@ -1,5 +1,6 @@
 """Rule plot_datasets: a scatter of every dataset's training split, one panel per dataset (Methods)."""
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from initstudy import figures as F
@@ -11,7 +12,7 @@ def dataset_name(path: str) -> str:
     return Path(path).name.removesuffix(".parquet")
 
 
-def main(datasets: list[str], output: str) -> None:
+def main(datasets: Sequence[str], output: str) -> None:
     with F.style():
         if not datasets:
             F.save(F.empty_figure("Datasets", "No datasets in the config."), output)
