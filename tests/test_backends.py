@@ -90,7 +90,7 @@ def _rows(table: dict, R: int, i: int) -> dict:
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_jax_runs_give_the_same_bits_alone_in_any_batch_and_chunk(flower, dtype):
     """Chunks of a fixed shape: a run's bits do not depend on its batch mates, position or chunk."""
-    C = jax_backend.chunk_runs([4, 1, 2], 400, "cpu")  # the layer sizes the backend sees: outputs, then the input
+    C = jax_backend.chunk_runs([4, 2], 400, "cpu")
     runs = _runs(C + 5, lr=1.2, init="normal")  # two chunks, the second padded
     batch = run_cell(runs, flower, iterations=300, log_points=5, dtype=dtype, backend="jax")
     for i in (0, C - 1, C, C + 4):
@@ -106,15 +106,9 @@ def test_jax_runs_give_the_same_bits_alone_in_any_batch_and_chunk(flower, dtype)
 
 
 def test_chunk_size_depends_on_device_and_shape_only():
-    sizes = [8, 8, 1, 2]
-    assert jax_backend.chunk_runs(sizes, 400, "cpu") == jax_backend.chunk_runs(sizes[::-1], 400, "cpu")
-    for platform in ("cpu", "gpu"):
-        runs = jax_backend.chunk_runs(sizes, 400, platform)
-        assert runs & (runs - 1) == 0  # a power of two
-        assert jax_backend.chunk_runs(sizes + [8] * 8, 400, platform) <= runs  # deeper: fewer
-        assert jax_backend.chunk_runs([32, 1, 2], 400, platform) <= jax_backend.chunk_runs([4, 1, 2], 400, platform)  # wider: fewer
-    assert jax_backend.chunk_runs([4, 1, 2], 400, "gpu") > jax_backend.chunk_runs([4, 1, 2], 400, "cpu")
-    assert jax_backend.chunk_runs([8] * 8 + [1, 2], 400, "cpu") < jax_backend.chunk_runs([8, 1, 2], 400, "cpu")  # depth counts on a CPU
+    assert jax_backend.chunk_runs([4, 2], 400, "cpu") == jax_backend.chunk_runs([2, 4, 1], 400, "cpu")
+    assert jax_backend.chunk_runs([32] * 10, 400, "cpu") < jax_backend.chunk_runs([4], 400, "cpu")
+    assert jax_backend.chunk_runs([4], 400, "gpu") > jax_backend.chunk_runs([4], 400, "cpu")
 
 
 def test_diverged_runs_are_frozen_and_flagged_on_the_jax_backend(flower):

@@ -26,11 +26,8 @@ from ..mlp import ACTIVATIONS, sigmoid
 
 Array = np.ndarray
 
-CPU_CHUNK_ELEMENTS = 1 << 19
-"""Per-chunk size of every activation array of a chunk together (runs x sum of layer widths x samples) on a
-CPU: 4 MB in float64. Small nets need many runs per chunk to amortise XLA's per-operation cost, deep ones
-few to stay in cache; over 13 layer shapes of the study this was the fastest chunk or within 5% of it
-(benchmarks/RESULTS.md, fourth sitting)."""
+CPU_CHUNK_ELEMENTS = 1 << 16
+"""Per-chunk size of one hidden activation array (runs x width x samples) on a CPU: cache-sized."""
 GPU_CHUNK_ELEMENTS = 1 << 25
 """The same on a GPU: enough runs at once to fill the device."""
 
@@ -97,12 +94,9 @@ def device_label() -> str:
 
 
 def chunk_runs(sizes: list[int], m: int, platform: str) -> int:
-    """Runs per chunk: a power of two fixed by the device and the layer sizes (all of them on a CPU, the
-    largest on a GPU), never by the run count."""
-    if platform == "cpu":
-        runs = max(1, CPU_CHUNK_ELEMENTS // (sum(sizes) * m))
-    else:
-        runs = max(1, GPU_CHUNK_ELEMENTS // (max(sizes) * m))
+    """Runs per chunk: a power of two fixed by the device and the largest layer, never by the run count."""
+    budget = GPU_CHUNK_ELEMENTS if platform != "cpu" else CPU_CHUNK_ELEMENTS
+    runs = max(1, budget // (max(sizes) * m))
     return 1 << (runs.bit_length() - 1)
 
 
