@@ -55,6 +55,9 @@ class _Bounded:
 
     def __init__(self, stream) -> None:
         super().__init__(stream)
+        self._start_bounds()
+
+    def _start_bounds(self) -> None:
         self._nodes = 0
         self._depth = 0
         self._sizes: dict[int, int] = {}  # id(node) -> its size with aliases expanded
@@ -108,7 +111,7 @@ if getattr(yaml, "__with_libyaml__", False):
             yaml.composer.Composer.__init__(self)
             yaml.constructor.SafeConstructor.__init__(self)
             yaml.resolver.Resolver.__init__(self)
-            self._nodes, self._depth, self._sizes = 0, 0, {}
+            self._start_bounds()
 
 else:  # pragma: no cover - PyYAML without libyaml
     _FastStrictLoader = _StrictLoader
