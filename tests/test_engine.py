@@ -195,3 +195,29 @@ def test_dz_rms_is_the_root_mean_square_of_dz_per_layer(flower_data):
             want = np.sqrt((P.dZ[layer][i] ** 2).mean())
             got = layers["dz_rms"][(layers["layer"] == layer + 1) & (np.arange(len(layers["layer"])) % 2 == i)]
             assert got[0] == pytest.approx(want, rel=1e-12)
+
+
+def test_shard_cost_grows_with_the_work_of_a_shard():
+    """The scheduling estimate (initstudy.grid.shard_cost): more runs, iterations, depth or logged iterations cost
+    more; a run on the exact numpy path costs more than the same run on the backend; the initial state only is cheap."""
+    from initstudy.grid import Shard, shard_cost
+
+    def run(init="normal", seed=0, width=8, depth=2):
+        return dict(experiment="e", dataset="flower", activation="tanh", width=width, depth=depth, init=init, scale=0.01,
+                    bias_init="zeros", bias_scale=0.0, seed=seed, lr=0.1)  # fmt: skip
+
+    exp = dict(iterations=1000, log_points=10, log_every=0, exact=False)
+
+    def cost(runs, **kw):
+        return shard_cost(Shard("e", 0, tuple(runs)), {**exp, **kw})
+
+    base = cost([run(seed=s) for s in range(10)])
+    assert cost([run(seed=s) for s in range(20)]) > base
+    assert cost([run(seed=s) for s in range(10)], iterations=2000) > base
+    assert cost([run(seed=s, depth=4) for s in range(10)]) > base
+    assert cost([run(seed=s, width=16) for s in range(10)]) > base
+    assert cost([run(seed=s) for s in range(10)], log_points=40) > base
+    assert cost([run(seed=s) for s in range(10)], exact=True) > base
+    assert cost([run(seed=-2)]) > cost([run(seed=1)])  # a notebook replay steps on the exact numpy path
+    assert cost([run(init="zeros")]) > cost([run()])  # so does a symmetric start
+    assert cost([run(seed=s) for s in range(10)], iterations=0) < cost([run(seed=s) for s in range(10)], iterations=10) < base

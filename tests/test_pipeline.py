@@ -64,6 +64,27 @@ def test_dry_run_lists_jobs_in_fresh_checkout(tmp_path):
     assert "train_shard" in out and "aggregate_metrics" in out
 
 
+def test_training_jobs_are_prioritised_by_their_estimated_cost(tmp_path):
+    """Each train_shard job's priority is its shard's estimated seconds (longest first); datasets come first."""
+    import re
+
+    from initstudy import config, grid
+
+    wd = copy_repo(tmp_path / "prio")
+    out = snakemake(wd, "-n", "--configfile", "config/quick.yaml").stdout
+    jobs = re.findall(r"rule (\w+):\n(?:    .*\n)*?    wildcards: (.*)\n(?:    .*\n)*?    priority: ([0-9.]+)", out)
+    cfg = config.load(ROOT / "config" / "quick.yaml")
+    want = {s.name: round(grid.shard_cost(s, cfg["experiments"][s.experiment]), 1) for s in grid.shards(cfg)}
+    got = {}
+    for rule, wildcards, priority in jobs:
+        if rule == "train_shard":
+            w = dict(kv.split("=") for kv in wildcards.split(", "))
+            got[f"{w['experiment']}/{w['shard']}"] = float(priority)
+        elif rule == "make_dataset":
+            assert float(priority) == 1000
+    assert got == want and len(set(got.values())) > 1
+
+
 def test_lint_is_clean(tmp_path):
     wd = copy_repo(tmp_path / "lint")
     proc = snakemake(wd, "--lint", check=False)

@@ -145,6 +145,36 @@ def by_cell(runs: list[dict]) -> list[list[dict]]:
     return list(cells.values())
 
 
+# Seconds per unit of work on the 2-core reference machine (benchmarks/RESULTS.md), fitted by least squares
+# to the default study's training-job times. Only the order of the estimates matters (:func:`shard_cost`).
+_COST_PER_JOB = 6.7  # start Python, JAX, read the data, write the tables
+_COST_PER_CELL = 0.66  # a batch: drawing its weights, compiling or loading its segments
+_COST_BACKEND_STEP = 5.5e-7  # per run-iteration and unit of net work, on the backend (JAX)
+_COST_NUMPY_STEP = 1.7e-6  # the same on the exact numpy path (symmetric starts, notebook replays, exact: true)
+_COST_NUMPY_CALL = 1.4e-4  # per iteration and layer of a batch on the numpy path (numpy's per-call cost)
+_COST_MEASURE = 1.9e-6  # per logged iteration, run and unit of net work (the numpy measurement)
+
+
+def shard_cost(shard: Shard, exp: dict) -> float:
+    """Estimated seconds to train ``shard`` (an experiment ``exp`` of a validated config) on two cores.
+
+    A rough model (off by up to 1.7x on the default study's jobs, in both directions): a net's work per
+    sample is its weights plus its units. It serves as the training jobs' scheduling priority, so the
+    longest jobs start first and no long one is left running alone at the end; results never depend on it.
+    """
+    iterations = int(exp["iterations"])
+    logs = 1 if iterations == 0 else int(exp["log_points"]) + 2 + (iterations // exp["log_every"] if exp.get("log_every") else 0)
+    cost = _COST_PER_JOB
+    for cell in by_cell(list(shard.runs)):
+        first = cell[0]
+        sizes = [2, *(first.get("hidden") or [first["width"]] * first["depth"]), 1]
+        work = sum(a * b for a, b in zip(sizes, sizes[1:])) + sum(sizes[1:])
+        exact = sum(1 for r in cell if exp.get("exact") or r["init"] in SYMMETRIC_INITS or r["seed"] < 0)
+        cost += _COST_PER_CELL + iterations * work * (_COST_BACKEND_STEP * (len(cell) - exact) + _COST_NUMPY_STEP * exact)
+        cost += iterations * (len(sizes) - 1) * _COST_NUMPY_CALL * (exact > 0) + logs * len(cell) * work * _COST_MEASURE
+    return cost
+
+
 def shard_index(config: dict) -> dict[str, Shard]:
     """``{shard.name: shard}`` for looking up a job's runs from its wildcards."""
     return {s.name: s for s in shards(config)}

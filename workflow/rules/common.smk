@@ -4,7 +4,7 @@ import sys
 
 from initstudy import config as cfg
 from initstudy.claims import load_claims
-from initstudy.grid import shard_index
+from initstudy.grid import shard_cost, shard_index
 
 # Thread counts that could change floating-point results are pinned here, not left to the
 # environment: every job does its BLAS work on one thread (jobs run in parallel instead).
@@ -42,6 +42,13 @@ NAME = r"[a-z][a-z0-9_]*"
 def shard_of(wildcards):
     """The shard (job) a train_shard job trains."""
     return SHARDS[f"{wildcards.experiment}/{wildcards.shard}"]
+
+
+def shard_priority(wildcards):
+    """The longest training jobs start first (estimated seconds, initstudy.grid.shard_cost), so that no long
+    job is left running alone on one core at the end of training. Order only: results never depend on it."""
+    shard = shard_of(wildcards)
+    return round(shard_cost(shard, config["experiments"][shard.experiment]), 1)
 
 
 def shard_datasets(wildcards):

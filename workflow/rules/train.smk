@@ -10,6 +10,7 @@ rule train_shard:
     benchmark:
         "results/benchmarks/train_shard/{experiment}/{shard}.tsv"
     threads: 1
+    priority: shard_priority
     params:
         runs=shard_runs,
         iterations=experiment_setting("iterations"),
