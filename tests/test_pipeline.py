@@ -35,6 +35,29 @@ def test_quick_claims_table_is_pinned(quick_run):
     assert list(got["n_runs"]) == list(want["n_runs"])
 
 
+def test_a_design_is_judged_on_the_rows_of_its_runs(quick_run):
+    """benchmarks/design_cuts.py's premise: the claims step on the rows of a config's runs is that config's claims
+    table. For the quick study's own config it is results/claims.parquet; with fewer seeds, fewer runs count."""
+    import copy
+    import sys
+
+    from initstudy.tables import read_table
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import design_cuts
+
+    base, rules, metrics, layers, linear = design_cuts.load(quick_run, "config/quick.yaml")
+    got = design_cuts.judge(base, rules, metrics, layers, linear).reset_index()
+    want = read_table(quick_run / "results" / "claims.parquet")
+    cols = ["claim_id", "verdict", "value", "ci_low", "ci_high", "n_runs"]
+    pd.testing.assert_frame_equal(got[cols], want[cols])
+    smaller = copy.deepcopy(base)
+    smaller["experiments"]["logistic"]["seeds"] = 1
+    fewer = design_cuts.judge(smaller, rules, metrics, layers, linear)
+    assert fewer.loc["L01", "n_runs"] < got.set_index("claim_id").loc["L01", "n_runs"]
+    assert design_cuts.training_cost(smaller) < design_cuts.training_cost(base)
+
+
 def test_quick_claims_and_measures_tables(quick_run):
     import json
 
