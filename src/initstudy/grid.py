@@ -162,14 +162,16 @@ def shard_cost(shard: Shard, exp: dict) -> float:
     sample is its weights plus its units. It serves as the training jobs' scheduling priority, so the
     longest jobs start first and no long one is left running alone at the end; results never depend on it.
     """
+    from .train import log_iterations, steps_on_numpy  # the training job's own log schedule and numpy/backend split
+
     iterations = int(exp["iterations"])
-    logs = 1 if iterations == 0 else int(exp["log_points"]) + 2 + (iterations // exp["log_every"] if exp.get("log_every") else 0)
+    logs = len(log_iterations(iterations, int(exp["log_points"]), int(exp.get("log_every") or 0)))
     cost = _COST_PER_JOB
     for cell in by_cell(list(shard.runs)):
         first = cell[0]
         sizes = [2, *(first.get("hidden") or [first["width"]] * first["depth"]), 1]
         work = sum(a * b for a, b in zip(sizes, sizes[1:])) + sum(sizes[1:])
-        exact = sum(1 for r in cell if exp.get("exact") or r["init"] in SYMMETRIC_INITS or r["seed"] < 0)
+        exact = sum(steps_on_numpy(r, exp.get("exact", False)) for r in cell)
         cost += _COST_PER_CELL + iterations * work * (_COST_BACKEND_STEP * (len(cell) - exact) + _COST_NUMPY_STEP * exact)
         cost += iterations * (len(sizes) - 1) * _COST_NUMPY_CALL * (exact > 0) + logs * len(cell) * work * _COST_MEASURE
     return cost

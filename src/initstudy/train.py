@@ -287,6 +287,12 @@ class Progress:
                       100 * frac, self.total, t, iterations, elapsed, left)  # fmt: skip
 
 
+def steps_on_numpy(run: dict, exact: bool = False) -> bool:
+    """Whether ``run`` steps on the unit-exact numpy path whatever the backend: a symmetric start, a run drawn
+    the notebooks' way (seed < 0), or any run of an ``exact`` experiment (:func:`run_cell`)."""
+    return bool(exact) or run["init"] in SYMMETRIC_INITS or run["seed"] < 0
+
+
 def run_cell(runs: list[dict], data: dict[str, Array], *, iterations: int, log_points: int, dtype: str = "float64",
              saturation_threshold: float = 0.1, exact: bool = False, backend: str = "numpy", log_every: int = 0,
              progress: Progress | None = None) -> tuple[dict, dict, dict]:  # fmt: skip
@@ -310,7 +316,8 @@ def run_cell(runs: list[dict], data: dict[str, Array], *, iterations: int, log_p
     # the unit-exact numpy steps; the rest the chosen backend.
     symmetric = np.array([r["init"] in SYMMETRIC_INITS for r in runs])
     replay = np.array([r["seed"] < 0 for r in runs])
-    group = np.where(symmetric, 0, np.where(exact | replay, 1, 2))  # 0: numpy + twin, 1: numpy, 2: backend
+    on_numpy = np.array([steps_on_numpy(r, exact) for r in runs])
+    group = np.where(symmetric, 0, np.where(on_numpy, 1, 2))  # 0: numpy + twin, 1: numpy, 2: backend
     hist = History(iterations=np.asarray(log_at))
     trained_on = np.empty(len(runs), dtype=object)
     for path in (0, 1, 2):

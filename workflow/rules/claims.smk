@@ -23,7 +23,7 @@ rule evaluate_claims:
         "logs/evaluate_claims.log",
     benchmark:
         "results/benchmarks/evaluate_claims.tsv"
-    priority: 1000  # most figures and the report wait for its measures: before the figures that do not
+    priority: AHEAD  # most figures and the report wait for its measures: before the figures that do not
     conda:
         CONDA_ENV
     script:

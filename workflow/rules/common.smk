@@ -44,6 +44,11 @@ def shard_of(wildcards):
     return SHARDS[f"{wildcards.experiment}/{wildcards.shard}"]
 
 
+# Priority of the jobs others wait for (datasets, claims, course table), ahead of the figures. Training jobs
+# never compete with them: they wait for their datasets, and claims and course wait for all training.
+AHEAD = 1000
+
+
 def shard_priority(wildcards):
     """The longest training jobs start first (estimated seconds, initstudy.grid.shard_cost), so that no long
     job is left running alone on one core at the end of training. Order only: results never depend on it."""

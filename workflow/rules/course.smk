@@ -20,7 +20,7 @@ rule compare_course:
         "logs/compare_course.log",
     benchmark:
         "results/benchmarks/compare_course.tsv"
-    priority: 1000  # it re-runs the notebooks' arithmetic (~15 s), and plot_course and the report wait for it
+    priority: AHEAD  # it re-runs the notebooks' arithmetic (~15 s), and plot_course and the report wait for it
     params:
         course=config["course"],
         layouts=course_layouts(COURSE_EXPERIMENTS),

@@ -5,9 +5,7 @@ rule make_dataset:
         "logs/datasets/{dataset}.log",
     benchmark:
         "results/benchmarks/make_dataset/{dataset}.tsv"
-    # a second each, and training jobs wait for them: before any training job (whose priority is its
-    # estimated seconds, train.smk)
-    priority: 1000
+    priority: AHEAD  # a second each, and every training job waits for its datasets
     params:
         kind=dataset_setting("kind"),
         n_train=dataset_setting("n_train"),
